@@ -24,7 +24,7 @@ int keys_load_public(const char *dir, const char *name, char public_z85[KEYS_Z85
 bool keys_z85_valid(const char *text);
 /* Writes a public-only certificate for `public_z85` as DIR/FILENAME (mode 0644), with metadata
  * name = `label`. Used to give zauth its list of allowed keys. Returns 0 or a REFNET_E* code. */
-int keys_write_public(const char *dir, const char *filename, const char *public_z85,
-                      const char *label);
+int
+keys_write_public(const char *dir, const char *filename, const char *public_z85, const char *label);
 
 #endif

@@ -20,8 +20,11 @@ typedef struct pbuf pbuf_t;
 /* Decodes `len` bytes of `data` as message type `desc`. Returns 0 and sets *out (caller owns;
  * pbuf_destroy), REFNET_ETOOLARGE when len > max_len, or REFNET_EDECODE when the bytes are not
  * a valid message or decoding would exceed the budget. */
-int pbuf_unpack(pbuf_t **out, const ProtobufCMessageDescriptor *desc, const void *data,
-                size_t len, size_t max_len);
+int pbuf_unpack(pbuf_t **out,
+                const ProtobufCMessageDescriptor *desc,
+                const void *data,
+                size_t len,
+                size_t max_len);
 /* The decoded message (borrowed from self). Cast it to the type of `desc`. */
 ProtobufCMessage *pbuf_msg(const pbuf_t *self);
 /* Frees the message and its memory. Accepts NULL and *self_p == NULL; nulls *self_p. */

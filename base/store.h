@@ -25,8 +25,8 @@ typedef struct store store_t;
  * `map_size` bytes and the `ndbs` named databases in `dbs` (created if missing). Index i in
  * `dbs` is the handle store_db(s, i). Returns 0 and sets *out (caller owns; store_destroy), or
  * REFNET_ESTORAGE / REFNET_EIO / -errno. */
-int store_open(store_t **out, const char *path, size_t map_size, const char *const *dbs,
-               size_t ndbs);
+int
+store_open(store_t **out, const char *path, size_t map_size, const char *const *dbs, size_t ndbs);
 /* Closes the environment. Accepts NULL and *self_p == NULL; nulls *self_p. */
 void store_destroy(store_t **self_p);
 /* Returns the handle of database number `index` given to store_open. */
@@ -48,19 +48,28 @@ int store_get(MDB_txn *txn, MDB_dbi db, const void *key, size_t klen, MDB_val *o
 /* Writes `key` = `val` with LMDB `flags` (0 or MDB_NOOVERWRITE). Returns 0, REFNET_EEXIST
  * (MDB_NOOVERWRITE and present), REFNET_EFULL, REFNET_ETOOLARGE (key too long) or
  * REFNET_ESTORAGE. */
-int store_put(MDB_txn *txn, MDB_dbi db, const void *key, size_t klen, const void *val,
-              size_t vlen, unsigned flags);
+int store_put(MDB_txn *txn,
+              MDB_dbi db,
+              const void *key,
+              size_t klen,
+              const void *val,
+              size_t vlen,
+              unsigned flags);
 /* Deletes `key`. Returns 0, REFNET_ENOTFOUND or REFNET_ESTORAGE. */
 int store_del(MDB_txn *txn, MDB_dbi db, const void *key, size_t klen);
 /* Writes a protobuf message as the value of `key` (packed straight into the map). Same
  * returns as store_put. */
-int store_put_msg(MDB_txn *txn, MDB_dbi db, const void *key, size_t klen,
-                  const ProtobufCMessage *msg);
+int
+store_put_msg(MDB_txn *txn, MDB_dbi db, const void *key, size_t klen, const ProtobufCMessage *msg);
 /* Reads and decodes the value of `key` as message type `desc` with the bounded decoder.
  * Returns 0 and sets *out (caller owns; pbuf_destroy), REFNET_ENOTFOUND, REFNET_EDECODE or
  * REFNET_ESTORAGE. The decoded message does not point into the map. */
-int store_get_msg(MDB_txn *txn, MDB_dbi db, const void *key, size_t klen,
-                  const ProtobufCMessageDescriptor *desc, pbuf_t **out);
+int store_get_msg(MDB_txn *txn,
+                  MDB_dbi db,
+                  const void *key,
+                  size_t klen,
+                  const ProtobufCMessageDescriptor *desc,
+                  pbuf_t **out);
 
 /* Reads a NUL-free string value into a new heap string (caller frees). Same returns as
  * store_get. */
