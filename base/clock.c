@@ -60,6 +60,10 @@ clock_parse_date_end(const char *text, uint64_t *out_ms)
     int y, m, d, used = 0;
     if (!text || strlen(text) != 10 || text[4] != '-' || text[7] != '-')
         return REFNET_EINVAL;
+    /* sscanf's %d would also take a sign or a space ("2026-+1-22"): insist on digits. */
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (text[i] < '0' || text[i] > '9'))
+            return REFNET_EINVAL;
     if (sscanf(text, "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 || used != 10)
         return REFNET_EINVAL;
     if (y < 2000 || y > 2099 || m < 1 || m > 12 || d < 1 || d > clock_days_in_month(y, m))

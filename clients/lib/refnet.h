@@ -20,6 +20,13 @@ typedef struct refnet_client refnet_client_t;
 #define REFNET_CLIENT_TIMEOUT_MS 10000
 /* Longest error sentence kept from an answer. */
 #define REFNET_CLIENT_MESSAGE_LEN 512
+/* Largest request the node accepts (API.md); a bigger one is refused here as REFNET_EINVAL
+ * without being sent. */
+#define REFNET_CLIENT_MAX_REQUEST (256 * 1024)
+/* Largest answer the client accepts (ZMQ_MAXMSGSIZE on its socket). A search may return up to
+ * 1000 services of at most about 5 KiB of JSON each; 16 MiB leaves room for that and bounds
+ * what a broken node can make the client buffer. */
+#define REFNET_CLIENT_MAX_REPLY (16 * 1024 * 1024)
 
 /* Why a call failed, as the node said it (or as the library found it). */
 typedef struct {
@@ -28,13 +35,19 @@ typedef struct {
     char message[REFNET_CLIENT_MESSAGE_LEN]; /* one sentence */
 } refnet_client_error_t;
 
+/* Fills *err (NULL is allowed) with `code`, its API name and a printf-style sentence, and
+ * returns `code`, so a failure path can be `return refnet_client_error_set(err, ...)`. */
+int refnet_client_error_set(refnet_client_error_t *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Opens a client for the node whose data folder is `node_dir`. Fails with REFNET_EUNAVAIL
- * (message says so) when DIR/api.sock does not exist. Returns 0 and sets *out (caller owns;
- * refnet_client_destroy). */
+ * (message "cannot reach the node at DIR (is refnet-node running?)") when DIR/api.sock does not
+ * exist or nothing listens on it, and with REFNET_EINVAL when the path is too long for a Unix
+ * socket. Returns 0 and sets *out (caller owns; refnet_client_destroy). */
 int refnet_client_open(refnet_client_t **out, const char *node_dir, refnet_client_error_t *err);
 /* Closes the client. Accepts NULL and *self_p == NULL; nulls *self_p. */
 void refnet_client_destroy(refnet_client_t **self_p);
-/* Sets how long calls wait for an answer (ms, > 0). */
+/* Sets how long calls wait for an answer (ms, > 0; other values are ignored). */
 void refnet_client_set_timeout(refnet_client_t *self, int timeout_ms);
 
 /* Calls operation `op` with `args` (a JSON object, reference stolen; NULL means {}).
@@ -45,9 +58,15 @@ void refnet_client_set_timeout(refnet_client_t *self, int timeout_ms);
  *   REFNET_EFORBIDDEN  "forbidden"          REFNET_EQUEUEFULL  "queue-full"
  *   REFNET_EFULL       "storage-full"       REFNET_EUNAVAIL    "unavailable" / node not running
  *   REFNET_ETIMEOUT    no answer in time    REFNET_EDECODE     answer is not valid JSON
- *   REFNET_ESTORAGE    "internal"
- * and fills *err (may be NULL). After REFNET_ETIMEOUT the client reconnects on the next call. */
-int refnet_client_call(refnet_client_t *self, const char *op, json_t *args, json_t **result,
+ *   REFNET_ESTORAGE    "internal" or any error name this library does not know
+ * and fills *err (may be NULL): err->name is the node's error code, or for failures found here
+ * the API name of the code (refnet_error_name). `result` may be NULL when the caller does not
+ * need the answer. After REFNET_ETIMEOUT the client drops its socket and reconnects on the next
+ * call, so a late answer to an old request is never taken for the answer to a new one. */
+int refnet_client_call(refnet_client_t *self,
+                       const char *op,
+                       json_t *args,
+                       json_t **result,
                        refnet_client_error_t *err);
 
 #endif

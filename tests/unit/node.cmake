@@ -1,1 +1,18 @@
-# unit tests of node
+# unit tests of node: each module of clients/node against a real LMDB store in its own
+# mkdtemp() folder (test_node_fixture.h); test_link talks CURVE to an in-test broker socket
+# on loopback.
+refnet_unit_test(NAME test_consent SOURCES test_consent.c LIBS refnet_node_core)
+refnet_unit_test(NAME test_replica SOURCES test_replica.c LIBS refnet_node_core m)
+refnet_unit_test(NAME test_handoff SOURCES test_handoff.c LIBS refnet_node_core)
+refnet_unit_test(NAME test_outbox SOURCES test_outbox.c LIBS refnet_node_core)
+refnet_unit_test(NAME test_seen SOURCES test_seen.c LIBS refnet_node_core)
+refnet_unit_test(NAME test_persons SOURCES test_persons.c LIBS refnet_node_core)
+refnet_unit_test(NAME test_pending SOURCES test_pending.c LIBS refnet_node_core)
+refnet_unit_test(NAME test_nodedb SOURCES test_nodedb.c LIBS refnet_node_core)
+refnet_unit_test(NAME test_api SOURCES test_api.c LIBS refnet_node_core)
+refnet_unit_test(NAME test_apicall SOURCES test_apicall.c LIBS refnet_node_core)
+refnet_unit_test(NAME test_jsonout SOURCES test_jsonout.c LIBS refnet_node_core)
+refnet_unit_test(NAME test_inbound SOURCES test_inbound.c LIBS refnet_node_core)
+refnet_unit_test(NAME test_link SOURCES test_link.c LIBS refnet_node_core)
+find_package(Threads REQUIRED)
+refnet_unit_test(NAME test_node SOURCES test_node.c LIBS refnet_node_core Threads::Threads)

@@ -1,0 +1,630 @@
+/* broker: context, group-commit loop and housekeeping of refnet-broker (see broker.h). */
+#include "broker.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "admin.h"
+#include "agencies.h"
+#include "batch.h"
+#include "broker_limits.h"
+#include "bsock.h"
+#include "bstore.h"
+#include "clock.h"
+#include "dispatch.h"
+#include "keys.h"
+#include "log.h"
+#include "mailbox.h"
+#include "path.h"
+#include "presence.h"
+#include "pump.h"
+#include "refnet_error.h"
+#include "setup.h"
+#include "store.h"
+#include "wire.h"
+#include "xmalloc.h"
+
+struct broker {
+    broker_config_t cfg;
+    char dir[PATH_MAX_LEN];
+    char certs_dir[PATH_MAX_LEN];
+    char endpoint[BROKER_MAX_ENDPOINT];
+    int lock_fd;
+    zcert_t *cert;
+    store_t *store;
+    agencies_t *agencies;
+    presence_t *presence;
+    mailbox_t *mailbox;
+    batch_t *batch;
+    zactor_t *auth;
+    zsock_t *router;
+    admin_t *admin;
+    counters_t counters;
+    uint64_t refreshed_mono; /* when the agency table was last checked against LMDB */
+};
+
+void
+broker_config_defaults(broker_config_t *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->heartbeat_ms = BROKER_HEARTBEAT_MS_DEFAULT;
+    cfg->map_size_mb = BROKER_MAP_SIZE_MB_DEFAULT;
+    cfg->max_queue = BROKER_MAX_QUEUE;
+    cfg->window = BROKER_WINDOW;
+    cfg->default_ttl_ms = BROKER_DEFAULT_TTL_MS;
+    cfg->redeliver_ms = BROKER_REDELIVER_MS;
+}
+
+/* ---- opening ------------------------------------------------------------------------------ */
+
+/* One broker per folder: two would bind the same admin socket and race on the mailboxes. */
+static int
+broker_lock(broker_t *self)
+{
+    char path[PATH_MAX_LEN];
+    int rc = path_join(path, sizeof path, self->dir, SETUP_LOCK_FILE);
+    if (rc)
+        return rc;
+    self->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (self->lock_fd < 0)
+        return -errno;
+    if (flock(self->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        log_error("another broker is already running on %s", self->dir);
+        return REFNET_EEXIST;
+    }
+    return 0;
+}
+
+static int
+broker_load_keys(broker_t *self, char admin_key[KEYS_Z85_LEN])
+{
+    int rc = keys_load(self->dir, SETUP_BROKER_KEY, &self->cert);
+    if (!rc)
+        rc = keys_load_public(self->dir, SETUP_ADMIN_KEY, admin_key);
+    if (rc == REFNET_ENOTFOUND)
+        log_error("%s is not a broker folder (run refnet-broker init)", self->dir);
+    else if (rc)
+        log_error("cannot load the broker's keys from %s: %s", self->dir, refnet_strerror(rc));
+    return rc;
+}
+
+static int
+broker_read_bind(broker_t *self, char **bind)
+{
+    MDB_txn *txn = NULL;
+    int rc = store_begin(self->store, true, &txn);
+    if (!rc)
+        rc = store_get_str(txn, bstore_db(self->store, BSTORE_META), BSTORE_META_BIND, bind);
+    store_abort(&txn);
+    if (rc == REFNET_ENOTFOUND) {
+        *bind = xstrdup(BROKER_DEFAULT_BIND);
+        rc = 0;
+    }
+    return rc;
+}
+
+static int
+broker_bind(broker_t *self)
+{
+    char *bind = NULL;
+    int rc = self->cfg.bind ? 0 : broker_read_bind(self, &bind);
+    const char *ep = self->cfg.bind ? self->cfg.bind : bind;
+    if (!rc && !setup_endpoint_valid(ep)) {
+        log_error("the bind endpoint '%s' is not valid", ep);
+        rc = REFNET_EINVAL;
+    }
+    if (!rc && zsock_bind(self->router, "%s", ep) < 0) {
+        log_error("cannot bind %s: %s", ep, zmq_strerror(zmq_errno()));
+        rc = REFNET_EIO;
+    }
+    if (!rc) {
+        char *last = zsock_last_endpoint(self->router);
+        snprintf(self->endpoint, sizeof self->endpoint, "%s", last ? last : ep);
+        free(last);
+    }
+    free(bind);
+    return rc;
+}
+
+/* zauth reads the certificate folder; the CURVE command (re)loads it. */
+static int
+broker_start_auth(broker_t *self)
+{
+    self->auth = zactor_new(zauth, NULL);
+    if (!self->auth)
+        return REFNET_EIO;
+    zstr_sendx(self->auth, "CURVE", self->certs_dir, NULL);
+    return zsock_wait(self->auth) == 0 ? 0 : REFNET_EIO;
+}
+
+static int
+broker_open_sockets(broker_t *self, const char *admin_key)
+{
+    char sock[PATH_MAX_LEN], ep[PATH_MAX_LEN + 8];
+    int rc = broker_start_auth(self);
+    if (rc)
+        return rc;
+    self->router = zsock_new(ZMQ_ROUTER);
+    if (!self->router)
+        return REFNET_EIO;
+    rc = bsock_setup_router(self->router, self->cert, self->cfg.heartbeat_ms);
+    if (!rc)
+        rc = broker_bind(self);
+    if (!rc)
+        rc = path_join(sock, sizeof sock, self->dir, SETUP_ADMIN_SOCK);
+    if (!rc) {
+        snprintf(ep, sizeof ep, "ipc://%s", sock);
+        rc = admin_open(&self->admin, ep, self->cert, admin_key, self->cfg.heartbeat_ms);
+    }
+    return rc;
+}
+
+static void
+broker_seed_presence(broker_t *self)
+{
+    for (size_t i = 0; i < agencies_count(self->agencies); i++) {
+        const agencies_entry_t *e = agencies_at(self->agencies, i);
+        presence_seed(self->presence, e->id, e->last_seen_ms);
+    }
+}
+
+static int
+broker_open_state(broker_t *self)
+{
+    mailbox_config_t mc = { .max_queue = self->cfg.max_queue,
+                            .default_ttl_ms = self->cfg.default_ttl_ms,
+                            .done_retention_ms = BROKER_DONE_RETENTION_MS };
+    int rc = bstore_open(&self->store, self->dir, self->cfg.map_size_mb);
+    if (!rc)
+        rc = path_join(self->certs_dir, sizeof self->certs_dir, self->dir, SETUP_CERTS_DIR);
+    if (!rc)
+        rc = agencies_open(&self->agencies, self->store, self->certs_dir);
+    if (rc)
+        return rc;
+    self->presence = presence_new(self->cfg.heartbeat_ms);
+    self->mailbox = mailbox_new(self->store, &mc);
+    self->batch = batch_new();
+    broker_seed_presence(self);
+    return 0;
+}
+
+int
+broker_open(broker_t **out, const char *dir, const broker_config_t *cfg)
+{
+    broker_t *self = xcalloc(1, sizeof *self);
+    char admin_key[KEYS_Z85_LEN];
+    self->cfg = *cfg;
+    self->lock_fd = -1;
+    int rc = path_absolute(self->dir, sizeof self->dir, dir);
+    if (rc) {
+        log_error("cannot use the broker folder %s: %s", dir, refnet_strerror(rc));
+        rc = REFNET_ENOTFOUND;
+        goto err;
+    }
+    rc = broker_load_keys(self, admin_key);
+    if (!rc)
+        rc = broker_lock(self);
+    if (!rc)
+        rc = broker_open_state(self);
+    if (!rc)
+        rc = broker_open_sockets(self, admin_key);
+    if (rc)
+        goto err;
+    *out = self;
+    return 0;
+err:
+    broker_destroy(&self);
+    return rc;
+}
+
+void
+broker_destroy(broker_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    broker_t *self = *self_p;
+    admin_destroy(&self->admin);
+    zsock_destroy(&self->router);
+    zactor_destroy(&self->auth);
+    batch_destroy(&self->batch);
+    mailbox_destroy(&self->mailbox);
+    presence_destroy(&self->presence);
+    agencies_destroy(&self->agencies);
+    store_destroy(&self->store);
+    zcert_destroy(&self->cert);
+    if (self->lock_fd >= 0)
+        close(self->lock_fd);
+    free(self);
+    *self_p = NULL;
+}
+
+const char *
+broker_endpoint(const broker_t *self)
+{
+    return self->endpoint;
+}
+
+const counters_t *
+broker_counters(const broker_t *self)
+{
+    return &self->counters;
+}
+
+/* ---- one frame ---------------------------------------------------------------------------- */
+
+static dispatch_ctx_t
+broker_dispatch_ctx(broker_t *self)
+{
+    dispatch_ctx_t ctx = { .store = self->store,
+                           .agencies = self->agencies,
+                           .presence = self->presence,
+                           .mailbox = self->mailbox,
+                           .batch = self->batch,
+                           .counters = &self->counters,
+                           .heartbeat_ms = self->cfg.heartbeat_ms };
+    return ctx;
+}
+
+static pump_ctx_t
+broker_pump_ctx(broker_t *self)
+{
+    pump_ctx_t ctx = { .store = self->store,
+                       .mailbox = self->mailbox,
+                       .presence = self->presence,
+                       .router = zsock_resolve(self->router),
+                       .counters = &self->counters,
+                       .window = self->cfg.window };
+    return ctx;
+}
+
+static void
+broker_refuse(broker_t *self,
+              const zmq_msg_t *rid,
+              const ProtobufCBinaryData *ref,
+              Refnet__Status status,
+              const char *why)
+{
+    self->counters.refused++;
+    if (status == REFNET__STATUS__STATUS_FORBIDDEN)
+        self->counters.forbidden++;
+    dispatch_reply_result(self->batch, zmq_msg_data((zmq_msg_t *)rid),
+                          zmq_msg_size((zmq_msg_t *)rid), ref, status, why, 0, false);
+}
+
+/* Logs a bad frame from `who`: the first few one by one, then every BROKER_BAD_LOG_EVERY-th,
+ * so a misbehaving node cannot flood the log. */
+static void
+broker_bad_frame(broker_t *self, presence_peer_t *peer, const char *why)
+{
+    self->counters.bad_frames++;
+    peer->bad_frames++;
+    if (peer->bad_frames <= BROKER_BAD_LOG_FIRST || peer->bad_frames % BROKER_BAD_LOG_EVERY == 0)
+        log_warn("bad frame from %s (%llu so far): %s", peer->agency,
+                 (unsigned long long)peer->bad_frames, why);
+}
+
+static Refnet__Status
+broker_decode_status(int rc)
+{
+    switch (rc) {
+    case REFNET_ETOOLARGE:
+        return REFNET__STATUS__STATUS_TOO_LARGE;
+    case REFNET_EVERSION:
+        return REFNET__STATUS__STATUS_VERSION;
+    default:
+        return REFNET__STATUS__STATUS_BAD_REQUEST;
+    }
+}
+
+/* Runs one decoded request in a child transaction of `txn`, so that a refusal (or a storage
+ * error) undoes exactly this request's writes and replies. */
+static void
+broker_apply(broker_t *self, MDB_txn *txn, dispatch_req_t *req, const zmq_msg_t *rid)
+{
+    const dispatch_ctx_t ctx = broker_dispatch_ctx(self);
+    const char *why = NULL;
+    MDB_txn *child = NULL;
+    size_t mark = batch_mark(self->batch);
+    Refnet__Status st;
+    int rc = store_err(mdb_txn_begin(store_env(self->store), txn, 0, &child));
+    if (rc) {
+        st = dispatch_status(rc, &why);
+    } else {
+        req->txn = child;
+        st = dispatch_handle(&ctx, req, &why);
+        if (st == REFNET__STATUS__STATUS_OK)
+            st = dispatch_status(store_commit(&child), &why);
+        store_abort(&child);
+    }
+    if (st != REFNET__STATUS__STATUS_OK) {
+        batch_rollback(self->batch, mark);
+        broker_refuse(self, rid, &req->env->msg_id, st, why);
+    }
+}
+
+static void broker_check_enrolment(broker_t *self);
+
+/* The sender of a frame, from its authenticated key. A key zauth accepted but the table does
+ * not know was usually enrolled a moment ago: the table is checked against LMDB at once
+ * (at most every BROKER_RETRY_MS, so an unknown key cannot make the broker reload in a loop). */
+static const agencies_entry_t *
+broker_sender(broker_t *self, const char *key, uint64_t mono)
+{
+    const agencies_entry_t *agency = agencies_by_key(self->agencies, key);
+    if (agency || mono - self->refreshed_mono < BROKER_RETRY_MS)
+        return agency;
+    broker_check_enrolment(self);
+    return agencies_by_key(self->agencies, key);
+}
+
+static void
+broker_frame(broker_t *self, MDB_txn *txn, bsock_msg_t *m, uint64_t now_ms, uint64_t mono)
+{
+    static const ProtobufCBinaryData no_ref = { 0, NULL };
+    char why[WIRE_WHY_LEN];
+    pbuf_t *pb = NULL;
+    self->counters.frames++;
+    const agencies_entry_t *agency = broker_sender(self, m->user_id, mono);
+    if (!agency) {
+        broker_refuse(self, &m->rid, &no_ref, REFNET__STATUS__STATUS_FORBIDDEN,
+                      "this key is not enrolled as an agency");
+        return;
+    }
+    presence_peer_t *peer = presence_touch(self->presence, agency->id, zmq_msg_data(&m->rid),
+                                           zmq_msg_size(&m->rid), now_ms, mono);
+    int rc = m->well_formed ? wire_decode(zmq_msg_data(&m->body), zmq_msg_size(&m->body), &pb, why)
+                            : REFNET_EDECODE;
+    if (rc) {
+        if (!m->well_formed)
+            snprintf(why, sizeof why, "a message must be exactly one envelope frame");
+        broker_bad_frame(self, peer, why);
+        broker_refuse(self, &m->rid, &no_ref, broker_decode_status(rc), why);
+        return;
+    }
+    dispatch_req_t req = {
+        .agency = agency, .peer = peer, .env = (Refnet__Envelope *)pbuf_msg(pb), .now_ms = now_ms
+    };
+    if (txn)
+        broker_apply(self, txn, &req, &m->rid);
+    else
+        broker_refuse(self, &m->rid, &req.env->msg_id, REFNET__STATUS__STATUS_INTERNAL,
+                      "the broker could not open its storage; the request was not applied");
+    pbuf_destroy(&pb);
+}
+
+/* ---- group commit ------------------------------------------------------------------------- */
+
+static void
+broker_send_reply(broker_t *self, const batch_entry_t *e)
+{
+    int rc = bsock_send(zsock_resolve(self->router), e->rid, e->rid_len, e->frame, e->len);
+    if (rc == BSOCK_BUSY)
+        self->counters.peer_busy++; /* the node resends what it got no answer for */
+    else if (rc)
+        self->counters.peer_gone++;
+}
+
+/* Answers a durable reply's request with the commit's failure instead. */
+static void
+broker_send_failure(broker_t *self, const batch_entry_t *e, int commit_rc)
+{
+    const char *why = NULL;
+    const ProtobufCBinaryData ref = { e->ref_len, (uint8_t *)e->ref };
+    uint8_t *frame = NULL;
+    size_t len = 0;
+    Refnet__Status st = dispatch_status(commit_rc, &why);
+    self->counters.refused++;
+    if (dispatch_result_frame(&ref, st, why, 0, &frame, &len) == 0)
+        (void)bsock_send(zsock_resolve(self->router), e->rid, e->rid_len, frame, len);
+    free(frame);
+}
+
+static void
+broker_kick(broker_t *self, const batch_entry_t *e, uint64_t mono)
+{
+    presence_peer_t *peer = presence_get(self->presence, e->agency);
+    if (!peer)
+        return;
+    if (e->acked)
+        presence_acked(peer, e->acked, mono);
+    peer->pending = true;
+}
+
+/* Sends what the batch queued: everything after a successful commit; after a failed one,
+ * only the replies that did not depend on it, and errors for those that did. */
+static void
+broker_flush(broker_t *self, int commit_rc, uint64_t mono)
+{
+    const pump_ctx_t pctx = broker_pump_ctx(self);
+    size_t n = batch_mark(self->batch);
+    for (size_t i = 0; i < n; i++) {
+        batch_entry_t *e = batch_at(self->batch, i);
+        if (e->kind == BATCH_REPLY && (commit_rc == 0 || !e->durable))
+            broker_send_reply(self, e);
+        else if (e->kind == BATCH_REPLY)
+            broker_send_failure(self, e, commit_rc);
+        else if (e->kind == BATCH_FANOUT && commit_rc == 0)
+            pump_fanout(&pctx, e->frame, e->len, e->seq);
+        else if (e->kind == BATCH_KICK && commit_rc == 0)
+            broker_kick(self, e, mono);
+    }
+    batch_clear(self->batch);
+}
+
+/* Drains up to BROKER_BATCH frames into one write transaction, commits it (synced), then
+ * sends what depended on it. */
+static void
+broker_batch(broker_t *self)
+{
+    MDB_txn *txn = NULL;
+    uint64_t now_ms = clock_now_ms(), mono = clock_mono_ms();
+    void *sock = zsock_resolve(self->router);
+    int rc = store_begin(self->store, false, &txn);
+    if (rc)
+        log_error("cannot begin a write transaction: %s", refnet_strerror(rc));
+    for (int i = 0; i < BROKER_BATCH; i++) {
+        bsock_msg_t m;
+        int rrc = bsock_recv(sock, &m);
+        if (rrc == 0 && zmq_msg_more(&m.rid))
+            broker_frame(self, txn, &m, now_ms, mono);
+        bsock_msg_close(&m);
+        if (rrc)
+            break;
+    }
+    if (txn) {
+        rc = store_commit(&txn);
+        self->counters.commits++;
+        if (rc) {
+            self->counters.commit_failures++;
+            log_error("group commit failed: %s; answering its requests with an error",
+                      refnet_strerror(rc));
+        }
+    }
+    broker_flush(self, rc, mono);
+}
+
+/* ---- housekeeping ------------------------------------------------------------------------- */
+
+static void
+broker_check_enrolment(broker_t *self)
+{
+    bool changed = false;
+    self->refreshed_mono = clock_mono_ms();
+    int rc = agencies_refresh(self->agencies, &changed);
+    if (rc) {
+        log_error("cannot reload the enrolled agencies: %s", refnet_strerror(rc));
+        return;
+    }
+    if (!changed)
+        return;
+    broker_seed_presence(self);
+    /* zauth rereads the folder when its contents change, but a replaced certificate of the
+     * same size in the same second can slip past that check; reloading is cheap. */
+    zstr_sendx(self->auth, "CURVE", self->certs_dir, NULL);
+    zsock_wait(self->auth);
+}
+
+static void
+broker_expired(void *arg, const char *receipt_to)
+{
+    broker_t *self = arg;
+    self->counters.expired++;
+    if (receipt_to[0])
+        batch_kick(self->batch, receipt_to, 0);
+}
+
+/* Moves expired messages to the dead-letter list and tells their senders. */
+static void
+broker_expire(broker_t *self, uint64_t mono)
+{
+    MDB_txn *txn = NULL;
+    size_t expired = 0;
+    int rc = store_begin(self->store, false, &txn);
+    if (!rc)
+        rc = mailbox_sweep(self->mailbox, txn, clock_now_ms(), BROKER_EXPIRE_STEP, broker_expired,
+                           self, &expired);
+    if (!rc)
+        rc = store_commit(&txn);
+    store_abort(&txn);
+    if (rc) {
+        log_error("expiring messages failed: %s", refnet_strerror(rc));
+        batch_clear(self->batch);
+        return;
+    }
+    if (expired)
+        log_info("expired %zu undelivered message(s) into the dead-letter list", expired);
+    broker_flush(self, 0, mono);
+}
+
+static void
+broker_tick(broker_t *self, uint64_t mono)
+{
+    const pump_ctx_t pctx = broker_pump_ctx(self);
+    pump_timeouts(&pctx, mono, self->cfg.redeliver_ms);
+    broker_expire(self, mono);
+}
+
+/* Persists each agency's last-seen time, so `refnet admin nodes` shows it after a restart. */
+static void
+broker_save_last_seen(broker_t *self)
+{
+    MDB_txn *txn = NULL;
+    int rc = store_begin(self->store, false, &txn);
+    for (size_t i = 0; !rc && i < presence_size(self->presence); i++) {
+        const presence_peer_t *peer = presence_at(self->presence, i);
+        if (peer->last_seen_mono == 0)
+            continue; /* not heard from in this run */
+        rc = agencies_save_last_seen(self->store, txn, peer->agency, peer->last_seen_ms);
+        if (rc == REFNET_ENOTFOUND)
+            rc = 0;
+    }
+    if (!rc)
+        rc = store_commit(&txn);
+    store_abort(&txn);
+    if (rc)
+        log_warn("could not save last-seen times: %s", refnet_strerror(rc));
+}
+
+/* ---- the loop ----------------------------------------------------------------------------- */
+
+static bool
+broker_stopping(const broker_t *self)
+{
+    return self->cfg.stop && atomic_load(self->cfg.stop) != 0;
+}
+
+static long
+broker_timeout(uint64_t mono, uint64_t next_tick, uint64_t next_enroll, bool pending)
+{
+    uint64_t next = next_tick < next_enroll ? next_tick : next_enroll;
+    long ms = next > mono ? (long)(next - mono) : 0;
+    if (pending && ms > BROKER_RETRY_MS)
+        ms = BROKER_RETRY_MS;
+    return ms;
+}
+
+int
+broker_run(broker_t *self)
+{
+    const pump_ctx_t pctx = broker_pump_ctx(self);
+    uint64_t mono = clock_mono_ms();
+    uint64_t next_tick = mono + BROKER_TICK_MS, next_enroll = mono + BROKER_ENROLL_CHECK_MS;
+    bool pending = false;
+    zmq_pollitem_t items[2] = { { zsock_resolve(self->router), 0, ZMQ_POLLIN, 0 },
+                                { admin_socket(self->admin), 0, ZMQ_POLLIN, 0 } };
+    log_info("serving agencies on %s (heartbeat %u ms)", self->endpoint, self->cfg.heartbeat_ms);
+    while (!broker_stopping(self)) {
+        if (zmq_poll(items, 2, broker_timeout(mono, next_tick, next_enroll, pending)) < 0) {
+            if (zmq_errno() == EINTR)
+                continue;
+            log_error("poll failed: %s", zmq_strerror(zmq_errno()));
+            return REFNET_EIO;
+        }
+        if (items[0].revents & ZMQ_POLLIN)
+            broker_batch(self);
+        mono = clock_mono_ms();
+        if (items[1].revents & ZMQ_POLLIN)
+            admin_serve(self->admin,
+                        &(admin_view_t){ self->store, self->agencies, self->presence, self->mailbox,
+                                         &self->counters },
+                        mono);
+        if (mono >= next_enroll) {
+            broker_check_enrolment(self);
+            next_enroll = mono + BROKER_ENROLL_CHECK_MS;
+        }
+        if (mono >= next_tick) {
+            broker_tick(self, mono);
+            next_tick = mono + BROKER_TICK_MS;
+        }
+        pending = pump_all(&pctx, clock_now_ms());
+    }
+    log_info("stopping");
+    broker_save_last_seen(self);
+    return 0;
+}

@@ -1,0 +1,98 @@
+/* broker_limits: every limit of refnet-broker, with the reason for its number.
+ *
+ * The wire limits (frame size, string lengths, counts) live in proto/limits.h and apply to both
+ * daemons; these are the broker's own: storage, queues, windows, batches and timers. Going over
+ * one of them means a refusal with a Result naming it, a log line and a counter, never a crash
+ * and never a silent drop. Header only; no state. */
+#ifndef REFNET_BROKER_LIMITS_H
+#define REFNET_BROKER_LIMITS_H
+
+/* LMDB map size. The map is virtual address space, not disk: 1 GiB holds about a million
+ * queued handoff messages of typical size, far beyond a regional network's daily volume, and
+ * is cheap to reserve on 64-bit hosts. `run --map-size-mb` raises it; a full map answers
+ * STATUS_STORAGE_FULL and keeps serving reads and acks. */
+#define BROKER_MAP_SIZE_MB_DEFAULT 1024
+#define BROKER_MAP_SIZE_MB_MIN     1
+#define BROKER_MAP_SIZE_MB_MAX     (1024 * 1024)
+
+/* Messages waiting in one recipient's mailbox. An agency that is away for a week receives a
+ * few hundred handoffs at most; 100000 means something is wrong (a stuck node, a flood), and
+ * refusing with STATUS_QUEUE_FULL keeps one mailbox from filling the map for everyone.
+ * Receipts are exempt: refusing them would lose a sender's proof of delivery. */
+#define BROKER_MAX_QUEUE 100000
+
+/* Deliveries sent to one agency and not yet acknowledged. Bounds what the broker pushes into
+ * a slow node's pipe (and libzmq's buffers) while keeping the pipe full enough for throughput;
+ * it stays below BROKER_SNDHWM so a window never overflows the pipe on its own. */
+#define BROKER_WINDOW 1000
+
+/* Frames drained per loop iteration and applied in one LMDB write transaction (the group
+ * commit). One synced commit costs about a millisecond; 512 messages share it, which is where
+ * throughput stops improving while the latency of the first message stays low. */
+#define BROKER_BATCH 512
+
+/* Frames answered per loop iteration on the admin socket: admin requests scan whole databases,
+ * so a burst of them must not starve the agencies. */
+#define BROKER_ADMIN_BATCH 8
+
+/* Time to live of a message when its sender gives none: a week covers an agency closed over a
+ * long weekend plus time to notice. Senders may ask for up to WIRE_MAX_TTL_MS. */
+#define BROKER_DEFAULT_TTL_MS (7ULL * 24 * 3600 * 1000)
+
+/* How long a delivered message may stay unacknowledged before the broker sends it again even
+ * without a reconnect: long enough for a node's own group commit under load, short enough
+ * that a lost frame is noticed within a minute. */
+#define BROKER_REDELIVER_MS 30000
+
+/* How long the msg_id of a delivered or expired message is remembered, so that a sender that
+ * resends it (its STORED answer was lost) is answered STORED again instead of re-queueing it.
+ * A sender's outbox retries for at most the longest TTL. */
+#define BROKER_DONE_RETENTION_MS (30ULL * 24 * 3600 * 1000)
+
+/* Enrolled agencies. A regional network has tens to a few thousand; the whole table is kept in
+ * memory and an admin NODES reply must stay within WIRE_MAX_ADMIN_ROWS. */
+#define BROKER_MAX_AGENCIES 10000
+
+/* Heartbeat the broker asks nodes to keep (Welcome.heartbeat_ms) and the bounds of
+ * `run --heartbeat-ms`: under 50 ms is busy-looping, over a minute makes presence useless. */
+#define BROKER_HEARTBEAT_MS_DEFAULT 1000
+#define BROKER_HEARTBEAT_MS_MIN     50
+#define BROKER_HEARTBEAT_MS_MAX     60000
+/* A peer is offline after this many heartbeat intervals without a frame (BRIEF.md section 3). */
+#define BROKER_OFFLINE_INTERVALS 3
+
+/* How often the broker looks for enrolments made by `refnet-broker enroll` while it runs. Half
+ * a second keeps the promise that an enrolment takes effect within one second. */
+#define BROKER_ENROLL_CHECK_MS 500
+
+/* Housekeeping period: TTL expiry, redelivery timeouts and presence. */
+#define BROKER_TICK_MS 250
+
+/* Poll timeout while some peer has work waiting (its pipe was full): retry soon, without
+ * spinning. */
+#define BROKER_RETRY_MS 10
+
+/* Directory updates sent per peer per loop iteration during a catch-up (DirSync), and expired
+ * messages moved per tick: both bound the time one step may take, so others keep being served. */
+#define BROKER_SYNC_STEP   256
+#define BROKER_EXPIRE_STEP 1000
+
+/* Outgoing queue per peer in libzmq (messages). Must exceed BROKER_WINDOW plus a catch-up step
+ * plus replies, so that EAGAIN means a really slow peer. */
+#define BROKER_SNDHWM 4096
+/* How long a closing socket may keep trying to send: shutdown must not hang on a dead peer. */
+#define BROKER_LINGER_MS 100
+
+/* libzmq routing ids are at most 255 bytes. */
+#define BROKER_MAX_RID 255
+
+/* Longest bind endpoint accepted from the command line or the store. */
+#define BROKER_MAX_ENDPOINT 256
+#define BROKER_DEFAULT_BIND "tcp://127.0.0.1:7400"
+
+/* Bad frames from one agency that are logged one by one; after that only every 1000th is
+ * logged, so a misbehaving node cannot flood the log. Every one is counted. */
+#define BROKER_BAD_LOG_FIRST 20
+#define BROKER_BAD_LOG_EVERY 1000
+
+#endif

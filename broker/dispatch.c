@@ -1,0 +1,365 @@
+/* dispatch: the table of agency requests and their handlers (see dispatch.h). */
+#include "dispatch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dirhub.h"
+#include "flow.h"
+#include "log.h"
+#include "refnet_error.h"
+#include "wire.h"
+
+typedef Refnet__Status(dispatch_fn)(const dispatch_ctx_t *ctx,
+                                    const dispatch_req_t *req,
+                                    const char **why);
+
+/* ---- replies ------------------------------------------------------------------------------ */
+
+static void
+dispatch_send(const dispatch_ctx_t *ctx,
+              const dispatch_req_t *req,
+              Refnet__Envelope *env,
+              bool durable)
+{
+    uint8_t msg_id[UID_MSGID_LEN], *frame = NULL;
+    size_t len = 0;
+    wire_stamp(env, msg_id);
+    if (wire_encode(env, &frame, &len) != 0) {
+        log_error("dispatch: a %s reply does not fit in a frame", wire_body_name(env->body_case));
+        return;
+    }
+    batch_reply(ctx->batch, req->peer->rid, req->peer->rid_len, &frame, len, req->env->msg_id.data,
+                req->env->msg_id.len, durable);
+}
+
+int
+dispatch_result_frame(const ProtobufCBinaryData *ref,
+                      Refnet__Status status,
+                      const char *detail,
+                      uint64_t seq,
+                      uint8_t **frame,
+                      size_t *len)
+{
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    Refnet__Result result = REFNET__RESULT__INIT;
+    uint8_t msg_id[UID_MSGID_LEN];
+    result.ref = *ref;
+    result.status = status;
+    result.detail = (char *)(detail ? detail : "");
+    result.seq = seq;
+    wire_stamp(&env, msg_id);
+    env.body_case = REFNET__ENVELOPE__BODY_RESULT;
+    env.result = &result;
+    return wire_encode(&env, frame, len);
+}
+
+void
+dispatch_reply_result(batch_t *batch,
+                      const uint8_t *rid,
+                      size_t rid_len,
+                      const ProtobufCBinaryData *ref,
+                      Refnet__Status status,
+                      const char *detail,
+                      uint64_t seq,
+                      bool durable)
+{
+    uint8_t *frame = NULL;
+    size_t len = 0;
+    if (dispatch_result_frame(ref, status, detail, seq, &frame, &len) == 0)
+        batch_reply(batch, rid, rid_len, &frame, len, ref->data, ref->len, durable);
+}
+
+/* Answers the request with OK after the commit. */
+static void
+dispatch_ok(const dispatch_ctx_t *ctx, const dispatch_req_t *req, uint64_t seq)
+{
+    dispatch_reply_result(ctx->batch, req->peer->rid, req->peer->rid_len, &req->env->msg_id,
+                          REFNET__STATUS__STATUS_OK, "", seq, true);
+}
+
+Refnet__Status
+dispatch_status(int rc, const char **why)
+{
+    switch (rc) {
+    case 0:
+        return REFNET__STATUS__STATUS_OK;
+    case REFNET_EINVAL:
+        return REFNET__STATUS__STATUS_BAD_REQUEST;
+    case REFNET_EFORBIDDEN:
+        return REFNET__STATUS__STATUS_FORBIDDEN;
+    case REFNET_ETRANSITION:
+        return REFNET__STATUS__STATUS_INVALID_TRANSITION;
+    case REFNET_ENOTFOUND:
+        return REFNET__STATUS__STATUS_NOT_FOUND;
+    case REFNET_EQUEUEFULL:
+        return REFNET__STATUS__STATUS_QUEUE_FULL;
+    case REFNET_ETOOLARGE:
+        return REFNET__STATUS__STATUS_TOO_LARGE;
+    case REFNET_EFULL:
+        *why = "the broker's storage is full; keep the message and retry later";
+        return REFNET__STATUS__STATUS_STORAGE_FULL;
+    default:
+        *why = "the broker could not store the request; it was not applied";
+        return REFNET__STATUS__STATUS_INTERNAL;
+    }
+}
+
+/* ---- session ------------------------------------------------------------------------------ */
+
+static Refnet__Status
+dispatch_hello(const dispatch_ctx_t *ctx, const dispatch_req_t *req, const char **why)
+{
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    Refnet__Welcome welcome = REFNET__WELCOME__INIT;
+    uint64_t head = 0;
+    int rc = dirhub_head(ctx->store, req->txn, &head);
+    if (rc)
+        return dispatch_status(rc, why);
+    /* Whatever was in flight on an earlier connection may be lost: start over. */
+    req->peer->syncing = false;
+    presence_restart(req->peer, req->peer->last_seen_mono);
+    welcome.agency_id = (char *)req->agency->id;
+    welcome.agency_name = (char *)req->agency->name;
+    welcome.dir_seq = head;
+    welcome.heartbeat_ms = ctx->heartbeat_ms;
+    env.body_case = REFNET__ENVELOPE__BODY_WELCOME;
+    env.welcome = &welcome;
+    dispatch_send(ctx, req, &env, false);
+    log_info("session: %s connected (directory at %llu, node at %llu)", req->agency->id,
+             (unsigned long long)head, (unsigned long long)req->env->hello->dir_seq);
+    return REFNET__STATUS__STATUS_OK;
+}
+
+static Refnet__Status
+dispatch_ping(const dispatch_ctx_t *ctx, const dispatch_req_t *req, const char **why)
+{
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    Refnet__Pong pong = REFNET__PONG__INIT;
+    int rc = dirhub_head(ctx->store, req->txn, &pong.dir_seq);
+    if (rc)
+        return dispatch_status(rc, why);
+    env.body_case = REFNET__ENVELOPE__BODY_PONG;
+    env.pong = &pong;
+    dispatch_send(ctx, req, &env, false);
+    return REFNET__STATUS__STATUS_OK;
+}
+
+/* ---- directory ---------------------------------------------------------------------------- */
+
+/* Answers a directory change and queues its DirUpdate for every online node. */
+static Refnet__Status
+dispatch_dir_done(const dispatch_ctx_t *ctx,
+                  const dispatch_req_t *req,
+                  uint64_t seq,
+                  bool changed,
+                  const char **why)
+{
+    uint8_t *frame = NULL;
+    size_t len = 0;
+    if (changed) {
+        int rc = dirhub_update_frame(ctx->store, req->txn, seq, &frame, &len);
+        if (rc)
+            return dispatch_status(rc, why);
+        batch_fanout(ctx->batch, &frame, len, seq);
+        ctx->counters->dir_changes++;
+    }
+    dispatch_ok(ctx, req, seq);
+    return REFNET__STATUS__STATUS_OK;
+}
+
+static Refnet__Status
+dispatch_publish(const dispatch_ctx_t *ctx, const dispatch_req_t *req, const char **why)
+{
+    uint64_t seq = 0;
+    int rc = dirhub_publish(ctx->store, req->txn, req->agency->id, req->env->publish->service,
+                            req->now_ms, &seq, why);
+    if (rc)
+        return dispatch_status(rc, why);
+    return dispatch_dir_done(ctx, req, seq, true, why);
+}
+
+static Refnet__Status
+dispatch_availability(const dispatch_ctx_t *ctx, const dispatch_req_t *req, const char **why)
+{
+    uint64_t seq = 0;
+    int rc = dirhub_availability(ctx->store, req->txn, req->agency->id, req->env->availability,
+                                 req->now_ms, &seq, why);
+    if (rc)
+        return dispatch_status(rc, why);
+    return dispatch_dir_done(ctx, req, seq, true, why);
+}
+
+static Refnet__Status
+dispatch_withdraw(const dispatch_ctx_t *ctx, const dispatch_req_t *req, const char **why)
+{
+    uint64_t seq = 0;
+    bool changed = false;
+    int rc = dirhub_withdraw(ctx->store, req->txn, req->agency->id, req->env->withdraw->service_id,
+                             &seq, &changed, why);
+    if (rc)
+        return dispatch_status(rc, why);
+    return dispatch_dir_done(ctx, req, seq, changed, why);
+}
+
+/* The catch-up itself is sent by the pump after the commit, in steps, so a large directory
+ * neither overflows the peer's pipe nor stalls everyone else. */
+static Refnet__Status
+dispatch_sync(const dispatch_ctx_t *ctx, const dispatch_req_t *req, const char **why)
+{
+    (void)ctx;
+    (void)why;
+    req->peer->syncing = true;
+    req->peer->sync_after = req->env->sync->since_seq;
+    req->peer->pending = true;
+    return REFNET__STATUS__STATUS_OK;
+}
+
+/* ---- mail --------------------------------------------------------------------------------- */
+
+static Refnet__Status
+dispatch_mail_check(const dispatch_ctx_t *ctx, const dispatch_req_t *req, const char **why)
+{
+    const Refnet__Mail *mail = req->env->mail;
+    if (mail->content_case != REFNET__MAIL__CONTENT_HANDOFF) {
+        *why = "only the broker sends receipts";
+        return REFNET__STATUS__STATUS_FORBIDDEN;
+    }
+    if (mail->from[0] && strcmp(mail->from, req->agency->id) != 0) {
+        *why = "message claims another sender";
+        return REFNET__STATUS__STATUS_FORBIDDEN;
+    }
+    if (!agencies_by_id(ctx->agencies, mail->to)) {
+        *why = "the recipient is not an enrolled agency";
+        return REFNET__STATUS__STATUS_UNKNOWN_RECIPIENT;
+    }
+    if (strcmp(mail->to, req->agency->id) == 0) {
+        *why = "mail cannot be addressed to its own sender";
+        return REFNET__STATUS__STATUS_BAD_REQUEST;
+    }
+    int rc = mailbox_room(ctx->mailbox, req->txn, mail->to);
+    if (rc == REFNET_EQUEUEFULL) {
+        ctx->counters->queue_full++;
+        *why = "the recipient's mailbox is full; keep the message and retry later";
+    }
+    return dispatch_status(rc, why);
+}
+
+/* Encodes the envelope as it will be delivered: stamped with the authenticated sender and the
+ * broker's time. The decoded message is restored, since its memory belongs to the decoder. */
+static int
+dispatch_stamp(const dispatch_req_t *req, uint8_t **frame, size_t *len)
+{
+    Refnet__Mail *mail = req->env->mail;
+    char *from = mail->from;
+    uint64_t stored_at = mail->stored_at_ms;
+    mail->from = (char *)req->agency->id;
+    mail->stored_at_ms = req->now_ms;
+    int rc = wire_encode(req->env, frame, len);
+    mail->from = from;
+    mail->stored_at_ms = stored_at;
+    return rc;
+}
+
+static Refnet__Status
+dispatch_mail_store(const dispatch_ctx_t *ctx, const dispatch_req_t *req, const char **why)
+{
+    const Refnet__Mail *mail = req->env->mail;
+    uint8_t *frame = NULL;
+    size_t len = 0;
+    uint64_t qseq = 0;
+    int rc = flow_apply(ctx->store, req->txn, req->agency->id, mail->to, mail->handoff, req->now_ms,
+                        why);
+    if (!rc)
+        rc = dispatch_stamp(req, &frame, &len);
+    if (!rc) {
+        mailbox_item_t item = { .to = mail->to,
+                                .sender = req->agency->id,
+                                .msg_id = req->env->msg_id.data,
+                                .frame = frame,
+                                .len = len,
+                                .ttl_ms = mail->ttl_ms,
+                                .handoff_id = mail->handoff->handoff_id };
+        rc = mailbox_enqueue(ctx->mailbox, req->txn, &item, req->now_ms, &qseq);
+    }
+    free(frame);
+    if (rc)
+        return dispatch_status(rc, why);
+    ctx->counters->stored++;
+    dispatch_ok(ctx, req, 0);
+    batch_kick(ctx->batch, mail->to, 0);
+    return REFNET__STATUS__STATUS_OK;
+}
+
+static Refnet__Status
+dispatch_mail(const dispatch_ctx_t *ctx, const dispatch_req_t *req, const char **why)
+{
+    mailbox_state_t state = MAILBOX_UNKNOWN;
+    int rc = mailbox_state(ctx->mailbox, req->txn, req->env->msg_id.data, &state);
+    if (rc)
+        return dispatch_status(rc, why);
+    if (state != MAILBOX_UNKNOWN) {
+        /* A resend whose STORED answer was lost: it is stored already. */
+        ctx->counters->duplicates++;
+        dispatch_ok(ctx, req, 0);
+        return REFNET__STATUS__STATUS_OK;
+    }
+    Refnet__Status st = dispatch_mail_check(ctx, req, why);
+    if (st == REFNET__STATUS__STATUS_OK)
+        st = dispatch_mail_store(ctx, req, why);
+    return st;
+}
+
+static Refnet__Status
+dispatch_ack(const dispatch_ctx_t *ctx, const dispatch_req_t *req, const char **why)
+{
+    const Refnet__Ack *ack = req->env->ack;
+    uint32_t inflight = 0;
+    for (size_t i = 0; i < ack->n_msg_ids; i++) {
+        mailbox_ack_t done;
+        int rc = mailbox_ack(ctx->mailbox, req->txn, req->agency->id, ack->msg_ids[i].data,
+                             req->now_ms, &done);
+        if (rc == REFNET_ENOTFOUND) {
+            ctx->counters->stray_acks++; /* a duplicate ack, or not this agency's message */
+            continue;
+        }
+        if (rc)
+            return dispatch_status(rc, why);
+        ctx->counters->acked++;
+        if (done.qseq <= req->peer->cursor)
+            inflight++;
+        if (done.receipt_to[0]) {
+            ctx->counters->receipts++;
+            batch_kick(ctx->batch, done.receipt_to, 0);
+        }
+    }
+    batch_kick(ctx->batch, req->agency->id, inflight);
+    return REFNET__STATUS__STATUS_OK;
+}
+
+/* ---- the table ---------------------------------------------------------------------------- */
+
+static const struct {
+    Refnet__Envelope__BodyCase body;
+    dispatch_fn *fn;
+} dispatch_table[] = {
+    { REFNET__ENVELOPE__BODY_HELLO, dispatch_hello },
+    { REFNET__ENVELOPE__BODY_PING, dispatch_ping },
+    { REFNET__ENVELOPE__BODY_PUBLISH, dispatch_publish },
+    { REFNET__ENVELOPE__BODY_AVAILABILITY, dispatch_availability },
+    { REFNET__ENVELOPE__BODY_WITHDRAW, dispatch_withdraw },
+    { REFNET__ENVELOPE__BODY_SYNC, dispatch_sync },
+    { REFNET__ENVELOPE__BODY_MAIL, dispatch_mail },
+    { REFNET__ENVELOPE__BODY_ACK, dispatch_ack },
+};
+
+Refnet__Status
+dispatch_handle(const dispatch_ctx_t *ctx, const dispatch_req_t *req, const char **why)
+{
+    for (size_t i = 0; i < sizeof dispatch_table / sizeof dispatch_table[0]; i++) {
+        if (dispatch_table[i].body == req->env->body_case)
+            return dispatch_table[i].fn(ctx, req, why);
+    }
+    *why = "this message is not a request a node may send to the broker";
+    return REFNET__STATUS__STATUS_BAD_REQUEST;
+}

@@ -1,0 +1,82 @@
+/* dispatch: what the broker does with each request an agency sends.
+ *
+ * One table maps the Envelope body case to its handler (Malamute's habit: the protocol's
+ * server side written down in one place). A handler runs inside the batch's write
+ * transaction (a child transaction per request), appends its replies and follow-up work to
+ * the batch, and returns the Status of the request. On a non-OK status the caller aborts the
+ * child transaction, rolls the batch back to before the request, and answers the request with
+ * that status and `why` instead; a handler therefore never replies with a refusal itself.
+ *
+ *   hello         -> Welcome; delivery starts over from the head of the mailbox
+ *   ping          -> Pong{dir_seq}
+ *   publish, availability, withdraw
+ *                 -> Result{OK, seq} after the commit, and a DirUpdate to every online node
+ *   sync          -> the peer's catch-up starts (DirUpdate* then DirSyncDone, by the pump)
+ *   mail          -> stored; Result{OK} ("STORED") after the commit; the recipient is kicked
+ *   ack           -> messages leave the mailbox; receipts are queued for their senders
+ *   anything else -> STATUS_BAD_REQUEST: not a message a node may send
+ *
+ * Stateless: everything it touches is passed in dispatch_ctx_t (borrowed). Loop thread. */
+#ifndef REFNET_DISPATCH_H
+#define REFNET_DISPATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agencies.h"
+#include "batch.h"
+#include "counters.h"
+#include "mailbox.h"
+#include "presence.h"
+#include "refnet.pb-c.h"
+#include "store.h"
+
+typedef struct {
+    store_t *store;
+    agencies_t *agencies;
+    presence_t *presence;
+    mailbox_t *mailbox;
+    batch_t *batch;
+    counters_t *counters;
+    uint32_t heartbeat_ms;
+} dispatch_ctx_t;
+
+/* One authenticated request. The envelope is the decoded frame; handlers may change fields
+ * temporarily (to re-encode a delivery) but restore them before returning. */
+typedef struct {
+    MDB_txn *txn;
+    const agencies_entry_t *agency; /* the sender, from its CURVE key */
+    presence_peer_t *peer;          /* its presence entry (routing id, session) */
+    Refnet__Envelope *env;
+    uint64_t now_ms;
+} dispatch_req_t;
+
+/* Handles one request. Returns REFNET__STATUS__STATUS_OK, or a refusal with *why set to a
+ * static sentence (never person data). */
+Refnet__Status
+dispatch_handle(const dispatch_ctx_t *ctx, const dispatch_req_t *req, const char **why);
+
+/* Encodes Envelope{result{ref, status, detail, seq}} into *frame (caller frees). Returns 0 or
+ * REFNET_ETOOLARGE. */
+int dispatch_result_frame(const ProtobufCBinaryData *ref,
+                          Refnet__Status status,
+                          const char *detail,
+                          uint64_t seq,
+                          uint8_t **frame,
+                          size_t *len);
+/* Appends that Result for peer `rid` to `batch` (`ref` must not point into the batch). */
+void dispatch_reply_result(batch_t *batch,
+                           const uint8_t *rid,
+                           size_t rid_len,
+                           const ProtobufCBinaryData *ref,
+                           Refnet__Status status,
+                           const char *detail,
+                           uint64_t seq,
+                           bool durable);
+
+/* Maps a REFNET_E* code to the Status a peer is told, and gives the sentence for storage and
+ * internal failures (NULL for the others, whose sentence comes from the refusing module). */
+Refnet__Status dispatch_status(int rc, const char **why);
+
+#endif

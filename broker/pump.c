@@ -1,0 +1,186 @@
+/* pump: deliveries, directory catch-ups and fan-out (see pump.h). */
+#include "pump.h"
+
+#include <stdlib.h>
+
+#include "bsock.h"
+#include "dirhub.h"
+#include "log.h"
+#include "refnet_error.h"
+#include "wire.h"
+
+/* Outcome of one send, for the callers' loops. */
+typedef enum { PUMP_SENT, PUMP_BUSY, PUMP_GONE } pump_sent_t;
+
+static pump_sent_t
+pump_send(const pump_ctx_t *ctx, presence_peer_t *peer, const uint8_t *frame, size_t len)
+{
+    int rc = bsock_send(ctx->router, peer->rid, peer->rid_len, frame, len);
+    if (rc == 0)
+        return PUMP_SENT;
+    if (rc == BSOCK_BUSY) {
+        ctx->counters->peer_busy++;
+        peer->pending = true;
+        return PUMP_BUSY;
+    }
+    ctx->counters->peer_gone++;
+    log_info("session: %s disconnected", peer->agency);
+    presence_gone(peer);
+    return PUMP_GONE;
+}
+
+/* ---- directory catch-up ------------------------------------------------------------------- */
+
+static pump_sent_t
+pump_sync_done(const pump_ctx_t *ctx, presence_peer_t *peer, MDB_txn *txn)
+{
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    Refnet__DirSyncDone done = REFNET__DIR_SYNC_DONE__INIT;
+    uint8_t msg_id[UID_MSGID_LEN], *frame = NULL;
+    size_t len = 0;
+    if (dirhub_head(ctx->store, txn, &done.seq) != 0)
+        return PUMP_BUSY; /* try again on the next iteration */
+    wire_stamp(&env, msg_id);
+    env.body_case = REFNET__ENVELOPE__BODY_SYNC_DONE;
+    env.sync_done = &done;
+    if (wire_encode(&env, &frame, &len) != 0)
+        return PUMP_BUSY;
+    pump_sent_t sent = pump_send(ctx, peer, frame, len);
+    free(frame);
+    if (sent == PUMP_SENT)
+        peer->syncing = false;
+    return sent;
+}
+
+/* Sends up to BROKER_SYNC_STEP updates after peer->sync_after, and DirSyncDone at the end. */
+static pump_sent_t
+pump_sync_step(const pump_ctx_t *ctx, presence_peer_t *peer, MDB_txn *txn)
+{
+    for (int i = 0; i < BROKER_SYNC_STEP; i++) {
+        uint64_t seq = 0;
+        uint8_t *frame = NULL;
+        size_t len = 0;
+        int rc = dirhub_next(ctx->store, txn, peer->sync_after, &seq);
+        if (rc == REFNET_ENOTFOUND)
+            return pump_sync_done(ctx, peer, txn);
+        if (!rc)
+            rc = dirhub_update_frame(ctx->store, txn, seq, &frame, &len);
+        if (rc) {
+            log_error("pump: directory catch-up for %s failed: %s", peer->agency,
+                      refnet_strerror(rc));
+            return PUMP_BUSY;
+        }
+        pump_sent_t sent = pump_send(ctx, peer, frame, len);
+        free(frame);
+        if (sent != PUMP_SENT)
+            return sent;
+        ctx->counters->dir_updates++;
+        peer->sync_after = seq;
+    }
+    return PUMP_SENT;
+}
+
+/* ---- mailbox delivery --------------------------------------------------------------------- */
+
+typedef struct {
+    const pump_ctx_t *ctx;
+    presence_peer_t *peer;
+    pump_sent_t last;
+} pump_delivery_t;
+
+static bool
+pump_deliver_one(void *arg, uint64_t qseq, const uint8_t *frame, size_t len)
+{
+    pump_delivery_t *d = arg;
+    presence_peer_t *peer = d->peer;
+    d->last = pump_send(d->ctx, peer, frame, len);
+    if (d->last != PUMP_SENT)
+        return false;
+    d->ctx->counters->delivered++;
+    if (qseq <= peer->sent_max)
+        d->ctx->counters->redelivered++;
+    else
+        peer->sent_max = qseq;
+    peer->cursor = qseq;
+    peer->inflight++;
+    return peer->inflight < d->ctx->window;
+}
+
+static pump_sent_t
+pump_deliver(const pump_ctx_t *ctx, presence_peer_t *peer, MDB_txn *txn, uint64_t now_ms)
+{
+    pump_delivery_t d = { ctx, peer, PUMP_SENT };
+    if (peer->inflight >= ctx->window)
+        return PUMP_SENT; /* an ack will kick the peer again */
+    int rc =
+        mailbox_scan(ctx->mailbox, txn, peer->agency, peer->cursor, now_ms, pump_deliver_one, &d);
+    if (rc) {
+        log_error("pump: reading %s's mailbox failed: %s", peer->agency, refnet_strerror(rc));
+        return PUMP_BUSY;
+    }
+    return d.last;
+}
+
+void
+pump_peer(const pump_ctx_t *ctx, presence_peer_t *peer, uint64_t now_ms)
+{
+    MDB_txn *txn = NULL;
+    peer->pending = false;
+    if (peer->rid_len == 0)
+        return;
+    if (store_begin(ctx->store, true, &txn) != 0) {
+        peer->pending = true;
+        return;
+    }
+    pump_sent_t sent = PUMP_SENT;
+    if (peer->syncing)
+        sent = pump_sync_step(ctx, peer, txn);
+    if (sent != PUMP_GONE)
+        sent = pump_deliver(ctx, peer, txn, now_ms);
+    store_abort(&txn);
+    if (sent == PUMP_BUSY || peer->syncing)
+        peer->pending = peer->rid_len > 0;
+}
+
+bool
+pump_all(const pump_ctx_t *ctx, uint64_t now_ms)
+{
+    bool more = false;
+    for (size_t i = 0; i < presence_size(ctx->presence); i++) {
+        presence_peer_t *peer = presence_at(ctx->presence, i);
+        if (peer->pending)
+            pump_peer(ctx, peer, now_ms);
+        more = more || peer->pending;
+    }
+    return more;
+}
+
+void
+pump_fanout(const pump_ctx_t *ctx, const uint8_t *frame, size_t len, uint64_t seq)
+{
+    for (size_t i = 0; i < presence_size(ctx->presence); i++) {
+        presence_peer_t *peer = presence_at(ctx->presence, i);
+        if (peer->rid_len == 0 || peer->syncing)
+            continue; /* a catch-up under way reads the log live and will include it */
+        pump_sent_t sent = pump_send(ctx, peer, frame, len);
+        if (sent == PUMP_SENT) {
+            ctx->counters->dir_updates++;
+        } else if (sent == PUMP_BUSY) {
+            peer->syncing = true;
+            peer->sync_after = seq - 1;
+        }
+    }
+}
+
+void
+pump_timeouts(const pump_ctx_t *ctx, uint64_t mono, uint64_t redeliver_ms)
+{
+    for (size_t i = 0; i < presence_size(ctx->presence); i++) {
+        presence_peer_t *peer = presence_at(ctx->presence, i);
+        if (peer->rid_len == 0 || peer->inflight == 0 || mono - peer->progress_mono < redeliver_ms)
+            continue;
+        log_warn("session: %s acknowledged nothing for %llu ms; resending its mailbox",
+                 peer->agency, (unsigned long long)redeliver_ms);
+        presence_restart(peer, mono);
+    }
+}

@@ -1,0 +1,319 @@
+/* api_dir: the local API's directory operations (see api_dir.h). */
+#include "api_dir.h"
+
+#include <string.h>
+
+#include "jsonout.h"
+#include "node_limits.h"
+#include "outbox.h"
+#include "refnet_error.h"
+#include "replica.h"
+#include "validate.h"
+#include "wire.h"
+
+int
+api_dir_status(apicall_t *c, json_t *args)
+{
+    uint64_t head = 0;
+    size_t outbox = 0, services = 0;
+    (void)args;
+    int rc = replica_head(c->txn, c->st, &head);
+    if (rc == 0)
+        rc = outbox_count(c->txn, c->st, &outbox);
+    if (rc == 0)
+        rc = replica_count(c->txn, c->st, &services);
+    if (rc != 0)
+        return apicall_fail(c, rc, "cannot read the node's state: %s", refnet_strerror(rc));
+    c->result = json_object();
+    json_object_set_new(c->result, "agency", jsonout_str(c->agency));
+    json_object_set_new(c->result, "name", jsonout_str(c->name));
+    json_object_set_new(c->result, "connected", json_boolean(c->connected));
+    json_object_set_new(c->result, "directory_seq", json_integer((json_int_t)head));
+    json_object_set_new(c->result, "broker", jsonout_str(c->broker));
+    json_object_set_new(c->result, "outbox", json_integer((json_int_t)outbox));
+    json_object_set_new(c->result, "services", json_integer((json_int_t)services));
+    return 0;
+}
+
+/* Queues `env` for the broker and leaves the call waiting for its answer about `id`. */
+static int
+api_dir_queue(apicall_t *c, Refnet__Envelope *env, const char *id)
+{
+    int rc = outbox_add(c->txn, c->st, env, NULL, c->now, c->msg_id, NULL);
+    if (rc == REFNET_EQUEUEFULL)
+        return apicall_fail(c, rc, "the outbox holds %d messages; try again later",
+                            NODE_OUTBOX_MAX);
+    if (rc != 0)
+        return apicall_fail(c, rc, "cannot queue the change: %s", refnet_strerror(rc));
+    c->pending = true;
+    snprintf(c->subject, sizeof c->subject, "%s", id);
+    return 0;
+}
+
+/* Reads the availability numbers both publish and availability take. */
+typedef struct {
+    json_int_t capacity, available, waitlist;
+    bool accepting;
+    const char *unit;
+    int has_capacity, has_available, has_waitlist, has_accepting, has_unit; /* getter codes */
+} api_dir_avail_t;
+
+static int
+api_dir_read_avail(apicall_t *c, json_t *args, bool available_required, api_dir_avail_t *a)
+{
+    a->has_available =
+        apicall_int(c, args, "available", available_required, 0, WIRE_MAX_CAPACITY, &a->available);
+    if (a->has_available < 0)
+        return a->has_available;
+    a->has_capacity = apicall_int(c, args, "capacity", false, 0, WIRE_MAX_CAPACITY, &a->capacity);
+    if (a->has_capacity < 0)
+        return a->has_capacity;
+    a->has_waitlist = apicall_int(c, args, "waitlist", false, 0, WIRE_MAX_CAPACITY, &a->waitlist);
+    if (a->has_waitlist < 0)
+        return a->has_waitlist;
+    a->has_accepting = apicall_bool(c, args, "accepting", false, &a->accepting);
+    if (a->has_accepting < 0)
+        return a->has_accepting;
+    a->has_unit = apicall_text(c, args, "unit", false, 0, WIRE_MAX_UNIT, &a->unit);
+    return a->has_unit < 0 ? a->has_unit : 0;
+}
+
+/* Reads "lat" and "lon": both or neither. */
+static int
+api_dir_read_location(apicall_t *c, json_t *args, Refnet__Service *svc)
+{
+    int has_lat = apicall_number(c, args, "lat", false, -90.0, 90.0, &svc->lat);
+    if (has_lat < 0)
+        return has_lat;
+    int has_lon = apicall_number(c, args, "lon", false, -180.0, 180.0, &svc->lon);
+    if (has_lon < 0)
+        return has_lon;
+    if (has_lat != has_lon)
+        return apicall_fail(c, REFNET_EINVAL, "arguments lat and lon go together");
+    svc->has_location = has_lat == 0;
+    return 0;
+}
+
+static int
+api_dir_read_service(
+    apicall_t *c, json_t *args, Refnet__Service *svc, const char **tax, const char **langs)
+{
+    const char *desc = "";
+    size_t ntax = 0, nlang = 0;
+    int rc = apicall_ident(c, args, "id", true, (const char **)&svc->id);
+    if (rc == 0)
+        rc = apicall_text(c, args, "name", true, 1, WIRE_MAX_NAME, (const char **)&svc->name);
+    if (rc == 0)
+        rc = apicall_ident_list(c, args, "taxonomy", true, 1, WIRE_MAX_TAXONOMY, tax, &ntax);
+    if (rc >= 0)
+        rc = apicall_text(c, args, "description", false, 0, WIRE_MAX_DESCRIPTION, &desc);
+    if (rc >= 0)
+        rc = apicall_ident_list(c, args, "languages", false, 0, WIRE_MAX_LANGUAGES, langs, &nlang);
+    if (rc < 0)
+        return rc;
+    svc->description = (char *)desc;
+    svc->taxonomy = (char **)tax;
+    svc->n_taxonomy = ntax;
+    svc->languages = (char **)langs;
+    svc->n_languages = nlang;
+    return api_dir_read_location(c, args, svc);
+}
+
+int
+api_dir_publish(apicall_t *c, json_t *args)
+{
+    Refnet__Service svc = REFNET__SERVICE__INIT;
+    Refnet__Capacity cap = REFNET__CAPACITY__INIT;
+    Refnet__Intake in = REFNET__INTAKE__INIT;
+    Refnet__DirPublish pub = REFNET__DIR_PUBLISH__INIT;
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    const char *tax[WIRE_MAX_TAXONOMY], *langs[WIRE_MAX_LANGUAGES];
+    api_dir_avail_t a = { 0 };
+    char why[WIRE_WHY_LEN] = "";
+
+    int rc = api_dir_read_service(c, args, &svc, tax, langs);
+    if (rc == 0)
+        rc = api_dir_read_avail(c, args, false, &a);
+    if (rc != 0)
+        return rc;
+    svc.agency = (char *)c->agency;
+    svc.updated_at_ms = c->now;
+    if (a.has_capacity == 0 || a.has_available == 0 || a.has_unit == 0) {
+        cap.available = a.has_available == 0 ? (int32_t)a.available : -1;
+        cap.maximum = a.has_capacity == 0 ? (int32_t)a.capacity : -1;
+        cap.unit = (char *)(a.has_unit == 0 ? a.unit : "");
+        cap.updated_at_ms = c->now;
+        svc.capacity = &cap;
+    }
+    in.accepting = a.has_accepting == 0 ? a.accepting : true;
+    in.waitlist = a.has_waitlist == 0 ? (uint32_t)a.waitlist : 0;
+    svc.intake = &in;
+    if (validate_service(&svc, why) != 0)
+        return apicall_fail(c, REFNET_EINVAL, "%s", why);
+    pub.service = &svc;
+    env.body_case = REFNET__ENVELOPE__BODY_PUBLISH;
+    env.publish = &pub;
+    return api_dir_queue(c, &env, svc.id);
+}
+
+/* Loads service `id` from the replica and checks that this agency owns it. */
+static int
+api_dir_own_service(apicall_t *c, const char *id, pbuf_t **out)
+{
+    int rc = replica_get(c->txn, c->st, id, out);
+    if (rc == REFNET_ENOTFOUND)
+        return apicall_fail(c, rc, "the directory has no service %s", id);
+    if (rc != 0)
+        return apicall_fail(c, rc, "cannot read service %s: %s", id, refnet_strerror(rc));
+    const Refnet__DirRecord *rec = (const Refnet__DirRecord *)pbuf_msg(*out);
+    if (strcmp(rec->agency, c->agency) != 0)
+        return apicall_fail(c, REFNET_EFORBIDDEN, "service %s belongs to agency %s", id,
+                            rec->agency);
+    return 0;
+}
+
+/* Builds the new capacity and intake from the current ones and the arguments given. */
+static void
+api_dir_merge_avail(const Refnet__Service *cur,
+                    const api_dir_avail_t *a,
+                    uint64_t now,
+                    Refnet__Capacity *cap,
+                    Refnet__Intake *in)
+{
+    cap->available = -1;
+    cap->maximum = -1;
+    if (cur->capacity) {
+        cap->available = cur->capacity->available;
+        cap->maximum = cur->capacity->maximum;
+        cap->unit = cur->capacity->unit;
+    }
+    if (cur->intake)
+        *in = *cur->intake;
+    cap->available = (int32_t)a->available;
+    if (a->has_capacity == 0)
+        cap->maximum = (int32_t)a->capacity;
+    if (a->has_unit == 0)
+        cap->unit = (char *)a->unit;
+    cap->updated_at_ms = now;
+    if (a->has_waitlist == 0)
+        in->waitlist = (uint32_t)a->waitlist;
+    if (a->has_accepting == 0)
+        in->accepting = a->accepting;
+}
+
+int
+api_dir_availability(apicall_t *c, json_t *args)
+{
+    Refnet__Capacity cap = REFNET__CAPACITY__INIT;
+    Refnet__Intake in = REFNET__INTAKE__INIT;
+    Refnet__DirAvailability av = REFNET__DIR_AVAILABILITY__INIT;
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    api_dir_avail_t a = { 0 };
+    const char *id = NULL;
+    char why[WIRE_WHY_LEN] = "";
+    pbuf_t *pb = NULL;
+
+    int rc = apicall_ident(c, args, "id", true, &id);
+    if (rc == 0)
+        rc = api_dir_read_avail(c, args, true, &a);
+    if (rc == 0)
+        rc = api_dir_own_service(c, id, &pb);
+    if (rc != 0)
+        goto out;
+    api_dir_merge_avail(((const Refnet__DirRecord *)pbuf_msg(pb))->service, &a, c->now, &cap, &in);
+    if (validate_capacity(&cap, why) != 0 || validate_intake(&in, why) != 0) {
+        rc = apicall_fail(c, REFNET_EINVAL, "%s", why);
+        goto out;
+    }
+    av.service_id = (char *)id;
+    av.capacity = &cap;
+    av.intake = &in;
+    env.body_case = REFNET__ENVELOPE__BODY_AVAILABILITY;
+    env.availability = &av;
+    rc = api_dir_queue(c, &env, id);
+out:
+    pbuf_destroy(&pb);
+    return rc;
+}
+
+int
+api_dir_withdraw(apicall_t *c, json_t *args)
+{
+    Refnet__DirWithdraw wd = REFNET__DIR_WITHDRAW__INIT;
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    const char *id = NULL;
+    int rc = apicall_ident(c, args, "id", true, &id);
+    if (rc != 0)
+        return rc;
+    /* Ownership is the broker's to judge (it refuses another agency's id), so a withdrawal
+     * of a service this replica has not seen yet still reaches it. */
+    wd.service_id = (char *)id;
+    env.body_case = REFNET__ENVELOPE__BODY_WITHDRAW;
+    env.withdraw = &wd;
+    return api_dir_queue(c, &env, id);
+}
+
+/* Reads "near": {"lat", "lon"} and "radius_km". */
+static int
+api_dir_read_near(apicall_t *c, json_t *args, replica_query_t *q)
+{
+    json_t *near = json_object_get(args, "near");
+    int rc;
+    if (near && !json_is_null(near)) {
+        if (!json_is_object(near))
+            return apicall_fail(c, REFNET_EINVAL, "argument near must be {\"lat\", \"lon\"}");
+        rc = apicall_number(c, near, "lat", true, -90.0, 90.0, &q->lat);
+        if (rc == 0)
+            rc = apicall_number(c, near, "lon", true, -180.0, 180.0, &q->lon);
+        if (rc != 0)
+            return rc;
+        q->has_near = true;
+    }
+    rc = apicall_number(c, args, "radius_km", false, 0.0, NODE_SEARCH_RADIUS_MAX_KM, &q->radius_km);
+    if (rc < 0)
+        return rc;
+    if (rc == 0 && !q->has_near)
+        return apicall_fail(c, REFNET_EINVAL, "argument radius_km needs near");
+    return 0;
+}
+
+static int
+api_dir_read_query(apicall_t *c, json_t *args, replica_query_t *q)
+{
+    json_int_t limit = NODE_SEARCH_LIMIT_DEFAULT;
+    int rc = apicall_text(c, args, "text", false, 0, WIRE_MAX_NAME, &q->text);
+    if (rc >= 0)
+        rc = apicall_ident(c, args, "taxonomy", false, &q->taxonomy);
+    if (rc >= 0)
+        rc = apicall_bool(c, args, "available", false, &q->available);
+    if (rc >= 0)
+        rc = apicall_int(c, args, "limit", false, 1, NODE_SEARCH_LIMIT_MAX, &limit);
+    if (rc >= 0)
+        rc = api_dir_read_near(c, args, q);
+    q->limit = (size_t)limit;
+    return rc < 0 ? rc : 0;
+}
+
+int
+api_dir_search(apicall_t *c, json_t *args)
+{
+    replica_query_t q = { 0 };
+    replica_hit_t *hits = NULL;
+    size_t n = 0;
+    int rc = api_dir_read_query(c, args, &q);
+    if (rc != 0)
+        return rc;
+    rc = replica_search(c->txn, c->st, &q, &hits, &n);
+    if (rc != 0)
+        return apicall_fail(c, rc, "cannot search the directory: %s", refnet_strerror(rc));
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const Refnet__DirRecord *rec = (const Refnet__DirRecord *)pbuf_msg(hits[i].rec);
+        json_array_append_new(list,
+                              jsonout_service(rec, hits[i].has_distance, hits[i].distance_km));
+    }
+    replica_hits_free(&hits, n);
+    c->result = json_object();
+    json_object_set_new(c->result, "services", list);
+    return 0;
+}

@@ -1,0 +1,286 @@
+/* api_people: the local API's person and consent operations (see api_people.h). */
+#include "api_people.h"
+
+#include <string.h>
+
+#include "clock.h"
+#include "consent.h"
+#include "enums.h"
+#include "jsonout.h"
+#include "node_limits.h"
+#include "persons.h"
+#include "refnet_error.h"
+#include "validate.h"
+
+/* Who is recorded as intermediary on every consent: the network the node belongs to. */
+#define API_PEOPLE_INTERMEDIARY "refnet network"
+
+/* Reads an optional enum-valued string argument with `parse`. */
+static int
+api_people_enum(apicall_t *c,
+                json_t *args,
+                const char *key,
+                int (*parse)(const char *, int *),
+                const char *choices,
+                int *out)
+{
+    const char *s = NULL;
+    int rc = apicall_text(c, args, key, false, 1, 64, &s);
+    if (rc != 0)
+        return rc;
+    if (parse(s, out) != 0)
+        return apicall_fail(c, REFNET_EINVAL, "argument %s must be one of %s", key, choices);
+    return 0;
+}
+
+static int
+api_people_parse_mode(const char *s, int *out)
+{
+    Refnet__ContactMode m;
+    int rc = enums_mode_parse(s, &m);
+    *out = (int)m;
+    return rc;
+}
+
+static int
+api_people_parse_method(const char *s, int *out)
+{
+    if (strcmp(s, "signed") == 0)
+        *out = REFNET__CONSENT_METHOD__CONSENT_METHOD_SIGNED;
+    else if (strcmp(s, "verbal-witnessed") == 0)
+        *out = REFNET__CONSENT_METHOD__CONSENT_METHOD_VERBAL_WITNESSED;
+    else
+        return REFNET_EINVAL;
+    return 0;
+}
+
+int
+api_people_person_add(apicall_t *c, json_t *args)
+{
+    Refnet__PersonRecord p = REFNET__PERSON_RECORD__INIT;
+    const char *name = NULL, *contact = "", *language = "";
+    int mode = 0;
+    char id[UID_STR_LEN];
+    int rc = apicall_text(c, args, "name", true, 1, WIRE_MAX_NAME, &name);
+    if (rc >= 0)
+        rc = apicall_text(c, args, "contact", false, 0, WIRE_MAX_CONTACT, &contact);
+    if (rc >= 0)
+        rc = api_people_enum(c, args, "preferred_contact", api_people_parse_mode,
+                             "in-person, phone, video", &mode);
+    if (rc >= 0)
+        rc = apicall_text(c, args, "language", false, 0, WIRE_MAX_LANGUAGE, &language);
+    if (rc < 0)
+        return rc;
+    if (language[0] && !apicall_language_ok(language))
+        return apicall_fail(c, REFNET_EINVAL, "argument language must be a language code");
+    p.name = (char *)name;
+    p.contact = (char *)contact;
+    p.preferred_contact = (Refnet__ContactMode)mode;
+    p.language = (char *)language;
+    rc = persons_add(c->txn, c->st, &p, c->now, id);
+    if (rc != 0)
+        return apicall_fail(c, rc, "cannot store the person: %s", refnet_strerror(rc));
+    c->result = json_pack("{s:s}", "id", id);
+    return 0;
+}
+
+static int
+api_people_person_visit(void *ctx, const Refnet__PersonRecord *p)
+{
+    json_array_append_new(ctx, jsonout_person(p));
+    return 0;
+}
+
+int
+api_people_person_list(apicall_t *c, json_t *args)
+{
+    json_t *list = json_array();
+    (void)args;
+    int rc = persons_each(c->txn, c->st, NODE_LIST_MAX, api_people_person_visit, list);
+    if (rc != 0) {
+        json_decref(list);
+        return apicall_fail(c, rc, "cannot list persons: %s", refnet_strerror(rc));
+    }
+    c->result = json_object();
+    json_object_set_new(c->result, "persons", list);
+    return 0;
+}
+
+/* Reads "share": a list of category names, each at most once. */
+static int
+api_people_read_share(apicall_t *c, json_t *args, Refnet__Category *cats, size_t *n)
+{
+    json_t *v = json_object_get(args, "share"), *item = NULL;
+    size_t i = 0;
+    if (!json_is_array(v) || json_array_size(v) < 1 || json_array_size(v) > WIRE_MAX_CATEGORIES)
+        return apicall_fail(c, REFNET_EINVAL,
+                            "argument share must list 1 to %d categories: contact, needs, "
+                            "own-words, notes, substance-use",
+                            WIRE_MAX_CATEGORIES);
+    *n = 0;
+    json_array_foreach(v, i, item)
+    {
+        Refnet__Category cat;
+        if (!json_is_string(item) || enums_category_parse(json_string_value(item), &cat) != 0)
+            return apicall_fail(c, REFNET_EINVAL, "share[%zu] is not a category name", i);
+        for (size_t j = 0; j < *n; j++)
+            if (cats[j] == cat)
+                return apicall_fail(c, REFNET_EINVAL, "share lists %s twice",
+                                    enums_category_name(cat));
+        cats[(*n)++] = cat;
+    }
+    return 0;
+}
+
+/* Reads when the consent ends: a date, an event, or both; at least one. */
+static int
+api_people_read_expiry(apicall_t *c, json_t *args, Refnet__ConsentRecord *rec)
+{
+    const char *date = NULL, *event = "";
+    int has_date = apicall_text(c, args, "expires", false, 1, 10, &date);
+    if (has_date < 0)
+        return has_date;
+    int has_event = apicall_text(c, args, "expires_on_event", false, 1, WIRE_MAX_NAME, &event);
+    if (has_event < 0)
+        return has_event;
+    if (has_date != 0 && has_event != 0)
+        return apicall_fail(c, REFNET_EINVAL,
+                            "a consent needs an end: give expires (YYYY-MM-DD) or "
+                            "expires_on_event");
+    if (has_date == 0 && clock_parse_date_end(date, &rec->expires_at_ms) != 0)
+        return apicall_fail(c, REFNET_EINVAL, "argument expires must be a date YYYY-MM-DD");
+    rec->expires_on_event = (char *)event;
+    return 0;
+}
+
+/* Reads the arguments of consent.grant into `rec` (strings borrowed from args). */
+static int
+api_people_read_grant(apicall_t *c,
+                      json_t *args,
+                      Refnet__ConsentRecord *rec,
+                      Refnet__Category *cats)
+{
+    const char *person = NULL, *to = NULL, *purpose = NULL, *by = "";
+    int method = 0;
+    int rc = apicall_uuid(c, args, "person", true, &person);
+    if (rc == 0)
+        rc = apicall_text(c, args, "to", true, 1, WIRE_MAX_IDENT, &to);
+    if (rc == 0 && strcmp(to, CONSENT_ANY_RECIPIENT) != 0 && !validate_ident(to))
+        rc = apicall_fail(c, REFNET_EINVAL, "argument to must be an agency id or \"*\"");
+    if (rc == 0)
+        rc = apicall_ident(c, args, "purpose", true, &purpose);
+    if (rc == 0)
+        rc = api_people_read_share(c, args, cats, &rec->n_categories);
+    if (rc == 0)
+        rc = api_people_read_expiry(c, args, rec);
+    if (rc == 0)
+        rc = api_people_enum(c, args, "obtained", api_people_parse_method,
+                             "signed, verbal-witnessed", &method);
+    if (rc >= 0)
+        rc = apicall_text(c, args, "recorded_by", false, 0, WIRE_MAX_NAME, &by);
+    if (rc < 0)
+        return rc;
+    rec->person_id = (char *)person;
+    rec->recipient = (char *)to;
+    rec->purpose = (char *)purpose;
+    rec->categories = cats;
+    rec->method = (Refnet__ConsentMethod)method;
+    rec->recorded_by = (char *)by;
+    return 0;
+}
+
+int
+api_people_consent_grant(apicall_t *c, json_t *args)
+{
+    Refnet__ConsentRecord rec = REFNET__CONSENT_RECORD__INIT;
+    Refnet__Category cats[WIRE_MAX_CATEGORIES];
+    char id[UID_STR_LEN];
+    pbuf_t *person = NULL;
+    int rc = api_people_read_grant(c, args, &rec, cats);
+    if (rc != 0)
+        return rc;
+    rc = persons_get(c->txn, c->st, rec.person_id, &person);
+    pbuf_destroy(&person);
+    if (rc == REFNET_ENOTFOUND)
+        return apicall_fail(c, rc, "there is no person with this id");
+    if (rc != 0)
+        return apicall_fail(c, rc, "cannot read the person: %s", refnet_strerror(rc));
+    rec.discloser = (char *)c->agency;
+    rec.intermediary = (char *)API_PEOPLE_INTERMEDIARY;
+    rec.effective_at_ms = c->now;
+    rc = consent_add(c->txn, c->st, &rec, c->now, id);
+    if (rc != 0)
+        return apicall_fail(c, rc, "cannot store the consent: %s", refnet_strerror(rc));
+    c->result = json_pack("{s:s}", "id", id);
+    return 0;
+}
+
+int
+api_people_consent_revoke(apicall_t *c, json_t *args)
+{
+    const char *id = NULL;
+    int rc = apicall_uuid(c, args, "id", true, &id);
+    if (rc != 0)
+        return rc;
+    rc = consent_revoke(c->txn, c->st, id, c->now);
+    if (rc == REFNET_ENOTFOUND)
+        return apicall_fail(c, rc, "there is no consent with this id");
+    if (rc == REFNET_EINVAL)
+        return apicall_fail(c, rc, "the consent is already revoked");
+    if (rc != 0)
+        return apicall_fail(c, rc, "cannot revoke the consent: %s", refnet_strerror(rc));
+    c->result = json_object();
+    json_object_set_new(c->result, "id", json_string(id));
+    json_object_set_new(c->result, "revoked_at", jsonout_time(c->now));
+    return 0;
+}
+
+typedef struct {
+    json_t *list;
+    uint64_t now;
+} api_people_consents_t;
+
+static int
+api_people_consent_visit(void *ctx, const Refnet__ConsentRecord *rec)
+{
+    api_people_consents_t *l = ctx;
+    json_array_append_new(l->list, jsonout_consent(rec, l->now, false));
+    return 0;
+}
+
+int
+api_people_consent_list(apicall_t *c, json_t *args)
+{
+    const char *person = NULL;
+    api_people_consents_t l = { NULL, c->now };
+    int rc = apicall_uuid(c, args, "person", false, &person);
+    if (rc < 0)
+        return rc;
+    l.list = json_array();
+    rc = consent_each(c->txn, c->st, person, NODE_LIST_MAX, api_people_consent_visit, &l);
+    if (rc != 0) {
+        json_decref(l.list);
+        return apicall_fail(c, rc, "cannot list consents: %s", refnet_strerror(rc));
+    }
+    c->result = json_object();
+    json_object_set_new(c->result, "consents", l.list);
+    return 0;
+}
+
+int
+api_people_consent_show(apicall_t *c, json_t *args)
+{
+    const char *id = NULL;
+    pbuf_t *pb = NULL;
+    int rc = apicall_uuid(c, args, "id", true, &id);
+    if (rc != 0)
+        return rc;
+    rc = consent_get(c->txn, c->st, id, &pb);
+    if (rc == REFNET_ENOTFOUND)
+        return apicall_fail(c, rc, "there is no consent with this id");
+    if (rc != 0)
+        return apicall_fail(c, rc, "cannot read the consent: %s", refnet_strerror(rc));
+    c->result = jsonout_consent((const Refnet__ConsentRecord *)pbuf_msg(pb), c->now, true);
+    pbuf_destroy(&pb);
+    return 0;
+}

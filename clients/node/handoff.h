@@ -1,0 +1,112 @@
+/* handoff: warm handoffs as this node sees them (db "handoffs", key = handoff id).
+ *
+ * The sending side starts a handoff only under a valid consent (consent.h): the person packet
+ * it builds carries the person's name and only the categories that consent covers, and the
+ * record and the outgoing mail are written in the caller's transaction, so a refusal writes
+ * and queues nothing. Each later step, local or received, goes through the state machine
+ * (proto/fsm.h) for the side that takes it, is recorded as an event with the acting agency,
+ * and a local step is queued as mail to the other party through the outbox (outbox.h).
+ *
+ * All functions work inside a transaction owned by the caller. Errors that a user or peer
+ * caused carry one sentence in `why` (HANDOFF_WHY_LEN bytes, may be NULL); it never holds
+ * person data, so it can be logged. Returned pbuf_t are the caller's and hold a
+ * Refnet__HandoffRecord. Single-threaded. */
+#ifndef REFNET_HANDOFF_H
+#define REFNET_HANDOFF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "limits.h"
+#include "records.pb-c.h"
+#include "store.h"
+#include "uid.h"
+
+#define HANDOFF_WHY_LEN 256
+
+/* What a peer supporter asks for when starting a handoff. Strings are borrowed; NULL or ""
+ * means not given. */
+typedef struct {
+    const char *person_id;
+    const char *service_id;
+    const char *note;      /* CATEGORY_NOTES */
+    const char *own_words; /* CATEGORY_OWN_WORDS */
+    const char *needs;     /* CATEGORY_NEEDS */
+    Refnet__ContactMode mode;
+    bool accompany;
+    uint64_t proposed_at_ms; /* 0 if none */
+    uint64_t ttl_ms;         /* 0 for NODE_TTL_DEFAULT_MS */
+} handoff_start_t;
+
+/* Starts a handoff from agency `self` (the sender). Looks the service up in the replica (its
+ * agency is the receiver), requires a valid consent for every category sent, then records
+ * the handoff and queues Mail{REQUESTED} for the receiver. On success writes the new id into
+ * `id_out`. `to_out` receives the receiver's id as soon as it is known (also on
+ * REFNET_ECONSENT). Returns 0 or:
+ *   REFNET_ENOTFOUND   no such person, or no such service in the replica;
+ *   REFNET_EINVAL      the service is this agency's own, or the packet breaks a wire limit;
+ *   REFNET_ECONSENT    no valid consent covers it (nothing written or queued);
+ *   REFNET_EQUEUEFULL  the outbox is full;
+ *   store errors. */
+int handoff_start(MDB_txn *txn,
+                  const store_t *st,
+                  const char *self,
+                  const handoff_start_t *req,
+                  uint64_t now,
+                  char id_out[UID_STR_LEN],
+                  char to_out[WIRE_MAX_IDENT + 1],
+                  char *why);
+/* Sets status `to` on handoff `id` from this node's side, records the event and queues the
+ * step for the other party. Returns 0, REFNET_ENOTFOUND, REFNET_ETRANSITION (why names the
+ * state machine's rule), REFNET_EQUEUEFULL or a store error. */
+int handoff_set_status(MDB_txn *txn,
+                       const store_t *st,
+                       const char *self,
+                       const char *id,
+                       Refnet__HandoffStatus to,
+                       const char *reason,
+                       Refnet__Outcome outcome,
+                       uint64_t now,
+                       char *why);
+/* Records milestone `m` (with contact mode `mode`, may be UNSPECIFIED) from this node's side
+ * and queues it for the other party. Same returns as handoff_set_status. */
+int handoff_milestone(MDB_txn *txn,
+                      const store_t *st,
+                      const char *self,
+                      const char *id,
+                      Refnet__Milestone m,
+                      Refnet__ContactMode mode,
+                      uint64_t now,
+                      char *why);
+
+/* Applies a handoff step delivered by the broker (`mail->from` is the acting agency, already
+ * authenticated by the broker; `mail->handoff` is set). REQUESTED creates the receiver-side
+ * record with the person packet; later steps are checked against the state machine for the
+ * other party's side. Returns 0, or REFNET_EEXIST (a second REQUESTED), REFNET_ENOTFOUND
+ * (unknown handoff), REFNET_EFORBIDDEN (the sender is not the other party),
+ * REFNET_ETRANSITION, or a store error. The caller acknowledges the mail either way: the
+ * broker has already enforced the rules, so a refusal here is logged, never retried. */
+int handoff_apply_mail(MDB_txn *txn,
+                       const store_t *st,
+                       const char *self,
+                       const Refnet__Mail *mail,
+                       uint64_t now,
+                       char *why);
+/* Records a delivery receipt: sets delivered_at on the sender-side record the first time.
+ * Returns 0 (also when the receipt names no handoff), REFNET_ENOTFOUND or a store error. */
+int handoff_apply_receipt(MDB_txn *txn, const store_t *st, const Refnet__Receipt *r);
+/* Records that the broker stored the handoff's first message (stored_at, the first time).
+ * Returns 0, REFNET_ENOTFOUND or a store error. */
+int handoff_stored(MDB_txn *txn, const store_t *st, const char *id, uint64_t stored_at);
+
+/* Reads handoff `id`. Returns 0 and *out, REFNET_ENOTFOUND, REFNET_EDECODE or a store error. */
+int handoff_get(MDB_txn *txn, const store_t *st, const char *id, pbuf_t **out);
+/* Calls `visit` with every handoff (record borrowed for the call) in id order; `visit`
+ * returns 0 to go on or a negative code to stop with it. */
+int handoff_each(MDB_txn *txn,
+                 const store_t *st,
+                 int (*visit)(void *ctx, const Refnet__HandoffRecord *h),
+                 void *ctx);
+
+#endif

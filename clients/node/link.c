@@ -1,0 +1,508 @@
+/* link: the node's session with the broker (see link.h).
+ *
+ * Every `now` here is monotonic milliseconds (clock_mono_ms). */
+#include "link.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "log.h"
+#include "node_limits.h"
+#include "outbox.h"
+#include "refnet_error.h"
+#include "replica.h"
+#include "uid.h"
+#include "xmalloc.h"
+
+#define LINK_SOFTWARE "refnet-node 0.1"
+/* Socket-monitor events the link acts on. */
+#define LINK_EVENTS                                                                                \
+    (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |    \
+     ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+
+/* One outbox item sent and not yet answered. */
+typedef struct {
+    uint64_t key;
+    uint8_t msg_id[UID_MSGID_LEN];
+    uint64_t due; /* when to send it again */
+} link_slot_t;
+
+struct link {
+    zsock_t *dealer;
+    zsock_t *monitor;
+    const char *agency;
+    int heartbeat_ms;
+    bool welcomed;
+    uint64_t last_heard, last_ping, next_hello;
+    bool syncing;
+    uint64_t sync_started;
+    link_slot_t window[NODE_OUTBOX_WINDOW];
+    size_t nwindow;
+    uint64_t cursor; /* highest outbox key sent in this session */
+    link_stats_t stats;
+};
+
+static void
+link_set_options(zsock_t *s, int heartbeat_ms)
+{
+    zsock_set_maxmsgsize(s, WIRE_MAX_FRAME);
+    zsock_set_linger(s, NODE_LINGER_MS);
+    zsock_set_immediate(s, 1); /* refuse sends while there is no connection: nothing stale */
+    zsock_set_reconnect_ivl(s, NODE_RECONNECT_IVL_MS);
+    zsock_set_reconnect_ivl_max(s, NODE_RECONNECT_IVL_MAX_MS);
+    zsock_set_heartbeat_ivl(s, heartbeat_ms);
+    zsock_set_heartbeat_timeout(s, NODE_LIVENESS * heartbeat_ms);
+    zsock_set_heartbeat_ttl(s, NODE_LIVENESS * heartbeat_ms);
+}
+
+int
+link_open(link_t **out,
+          const char *endpoint,
+          const char *server_key,
+          zcert_t *cert,
+          const char *agency,
+          int heartbeat_ms)
+{
+    char monitor_ep[64];
+    int rc = REFNET_EIO;
+    link_t *self = xcalloc(1, sizeof *self);
+    self->agency = agency;
+    self->heartbeat_ms = heartbeat_ms;
+    self->dealer = zsock_new(ZMQ_DEALER);
+    self->monitor = zsock_new(ZMQ_PAIR);
+    if (!self->dealer || !self->monitor)
+        goto err;
+    zcert_apply(cert, self->dealer);
+    zsock_set_curve_serverkey(self->dealer, server_key);
+    link_set_options(self->dealer, heartbeat_ms);
+    snprintf(monitor_ep, sizeof monitor_ep, "inproc://refnet-node-link-%p", (void *)self);
+    if (zmq_socket_monitor(zsock_resolve(self->dealer), monitor_ep, LINK_EVENTS) != 0 ||
+        zsock_connect(self->monitor, "%s", monitor_ep) != 0)
+        goto err;
+    rc = REFNET_EINVAL;
+    if (zsock_connect(self->dealer, "%s", endpoint) != 0) {
+        log_error("link: cannot connect to %s: %s", endpoint, zmq_strerror(zmq_errno()));
+        goto err;
+    }
+    *out = self;
+    return 0;
+err:
+    link_destroy(&self);
+    return rc;
+}
+
+void
+link_destroy(link_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    link_t *self = *self_p;
+    if (self->dealer)
+        zmq_socket_monitor(zsock_resolve(self->dealer), NULL, 0);
+    zsock_destroy(&self->monitor);
+    zsock_destroy(&self->dealer);
+    free(self);
+    *self_p = NULL;
+}
+
+void *
+link_socket(link_t *self)
+{
+    return zsock_resolve(self->dealer);
+}
+
+void *
+link_monitor_socket(link_t *self)
+{
+    return zsock_resolve(self->monitor);
+}
+
+/* Sends one frame without blocking. Returns 0 or REFNET_EUNAVAIL (no connection or full). */
+static int
+link_send_bytes(link_t *self, const void *data, size_t len)
+{
+    if (zmq_send(zsock_resolve(self->dealer), data, len, ZMQ_DONTWAIT) < 0)
+        return REFNET_EUNAVAIL;
+    return 0;
+}
+
+static int
+link_send_env(link_t *self, Refnet__Envelope *env)
+{
+    uint8_t msg_id[UID_MSGID_LEN];
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    wire_stamp(env, msg_id);
+    int rc = wire_encode(env, &bytes, &len);
+    if (rc == 0)
+        rc = link_send_bytes(self, bytes, len);
+    free(bytes);
+    return rc;
+}
+
+static uint64_t
+link_head(store_t *st)
+{
+    MDB_txn *txn = NULL;
+    uint64_t head = 0;
+    if (store_begin(st, true, &txn) == 0)
+        replica_head(txn, st, &head);
+    store_abort(&txn);
+    return head;
+}
+
+static void
+link_send_hello(link_t *self, store_t *st, uint64_t now)
+{
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    Refnet__Hello hello = REFNET__HELLO__INIT;
+    hello.dir_seq = link_head(st);
+    hello.software = (char *)LINK_SOFTWARE;
+    env.body_case = REFNET__ENVELOPE__BODY_HELLO;
+    env.hello = &hello;
+    bool sent = link_send_env(self, &env) == 0;
+    self->next_hello = now + (uint64_t)(sent ? self->heartbeat_ms : NODE_HELLO_RETRY_MS);
+    if (sent)
+        log_debug("link: hello sent (dir_seq %llu)", (unsigned long long)hello.dir_seq);
+}
+
+/* Ends the session as the node sees it; the next Welcome starts a new one. */
+static void
+link_session_end(link_t *self, uint64_t now)
+{
+    self->welcomed = false;
+    self->syncing = false;
+    self->next_hello = now;
+}
+
+static void
+link_on_event(link_t *self, store_t *st, uint16_t event, uint64_t now)
+{
+    switch (event) {
+    case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+        log_info("link: connected to the broker; saying hello");
+        link_session_end(self, now);
+        link_send_hello(self, st, now);
+        break;
+    case ZMQ_EVENT_DISCONNECTED:
+        if (self->welcomed)
+            log_warn("link: connection to the broker lost; reconnecting");
+        link_session_end(self, now);
+        break;
+    default:
+        self->stats.refused++;
+        if (self->stats.refused == 1 || self->stats.refused % 100 == 0)
+            log_warn("link: the broker refused the CURVE handshake (%llu times); is agency %s "
+                     "enrolled with this key?",
+                     (unsigned long long)self->stats.refused, self->agency);
+        break;
+    }
+}
+
+void
+link_on_monitor(link_t *self, store_t *st, uint64_t now)
+{
+    void *sock = zsock_resolve(self->monitor);
+    for (int i = 0; i < 64; i++) {
+        zmq_msg_t part;
+        uint16_t event = 0;
+        zmq_msg_init(&part);
+        if (zmq_msg_recv(&part, sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&part);
+            return;
+        }
+        if (zmq_msg_size(&part) >= sizeof event)
+            memcpy(&event, zmq_msg_data(&part), sizeof event);
+        while (zmq_msg_more(&part)) { /* the endpoint frame: not needed */
+            zmq_msg_close(&part);
+            zmq_msg_init(&part);
+            if (zmq_msg_recv(&part, sock, ZMQ_DONTWAIT) < 0)
+                break;
+        }
+        zmq_msg_close(&part);
+        link_on_event(self, st, event, now);
+    }
+}
+
+int
+link_recv(link_t *self, uint64_t now, pbuf_t **out, char why[WIRE_WHY_LEN])
+{
+    zmq_msg_t msg;
+    zmq_msg_init(&msg);
+    if (zmq_msg_recv(&msg, zsock_resolve(self->dealer), ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&msg);
+        return 1;
+    }
+    self->stats.frames_in++;
+    self->last_heard = now;
+    /* A DEALER frame from the broker is always a single part; drain any extra parts. */
+    bool extra = zmq_msg_more(&msg);
+    int rc = extra ? REFNET_EDECODE : wire_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), out, why);
+    if (extra)
+        snprintf(why, WIRE_WHY_LEN, "a broker message has more than one frame");
+    while (zmq_msg_more(&msg)) {
+        zmq_msg_close(&msg);
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, zsock_resolve(self->dealer), ZMQ_DONTWAIT) < 0)
+            break;
+    }
+    zmq_msg_close(&msg);
+    if (rc != 0) {
+        self->stats.bad_frames++;
+        log_warn("link: bad frame from the broker: %s", why);
+    }
+    return rc;
+}
+
+void
+link_on_welcome(link_t *self, const Refnet__Welcome *w, uint64_t now)
+{
+    if (strcmp(w->agency_id, self->agency) != 0)
+        log_error("link: the broker knows this key as agency %s, but this node is %s", w->agency_id,
+                  self->agency);
+    if (w->heartbeat_ms >= NODE_HEARTBEAT_MIN_MS && w->heartbeat_ms <= NODE_HEARTBEAT_MAX_MS)
+        self->heartbeat_ms = (int)w->heartbeat_ms;
+    if (!self->welcomed)
+        log_info("link: welcomed by the broker as %s (directory head %llu)", w->agency_id,
+                 (unsigned long long)w->dir_seq);
+    self->welcomed = true;
+    self->last_heard = self->last_ping = now;
+    self->stats.welcomes++;
+    link_restart_window(self);
+}
+
+static link_slot_t *
+link_find(link_t *self, const ProtobufCBinaryData *ref)
+{
+    if (ref->len != UID_MSGID_LEN)
+        return NULL;
+    for (size_t i = 0; i < self->nwindow; i++)
+        if (memcmp(self->window[i].msg_id, ref->data, UID_MSGID_LEN) == 0)
+            return &self->window[i];
+    return NULL;
+}
+
+bool
+link_on_answer(link_t *self, const ProtobufCBinaryData *ref)
+{
+    link_slot_t *slot = link_find(self, ref);
+    if (!slot)
+        return false;
+    *slot = self->window[--self->nwindow];
+    return true;
+}
+
+void
+link_retry_later(link_t *self, const ProtobufCBinaryData *ref, uint64_t now)
+{
+    link_slot_t *slot = link_find(self, ref);
+    if (slot)
+        slot->due = now + NODE_RETRY_MS;
+}
+
+void
+link_restart_window(link_t *self)
+{
+    self->nwindow = 0;
+    self->cursor = 0;
+}
+
+bool
+link_connected(const link_t *self)
+{
+    return self->welcomed;
+}
+
+int
+link_heartbeat_ms(const link_t *self)
+{
+    return self->heartbeat_ms;
+}
+
+int
+link_request_sync(link_t *self, uint64_t since_seq, uint64_t now)
+{
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    Refnet__DirSync sync = REFNET__DIR_SYNC__INIT;
+    sync.since_seq = since_seq;
+    env.body_case = REFNET__ENVELOPE__BODY_SYNC;
+    env.sync = &sync;
+    int rc = link_send_env(self, &env);
+    if (rc == 0) {
+        self->syncing = true;
+        self->sync_started = now;
+        log_debug("link: directory catch-up since %llu", (unsigned long long)since_seq);
+    }
+    return rc;
+}
+
+bool
+link_syncing(const link_t *self)
+{
+    return self->syncing;
+}
+
+void
+link_sync_finished(link_t *self)
+{
+    self->syncing = false;
+}
+
+void
+link_send_acks(link_t *self, const uint8_t (*ids)[16], size_t n)
+{
+    ProtobufCBinaryData bins[WIRE_MAX_ACK_IDS];
+    for (size_t off = 0; off < n; off += WIRE_MAX_ACK_IDS) {
+        Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+        Refnet__Ack ack = REFNET__ACK__INIT;
+        size_t chunk = n - off < WIRE_MAX_ACK_IDS ? n - off : WIRE_MAX_ACK_IDS;
+        for (size_t i = 0; i < chunk; i++) {
+            bins[i].data = (uint8_t *)ids[off + i];
+            bins[i].len = 16;
+        }
+        ack.msg_ids = bins;
+        ack.n_msg_ids = chunk;
+        env.body_case = REFNET__ENVELOPE__BODY_ACK;
+        env.ack = &ack;
+        if (link_send_env(self, &env) != 0)
+            log_debug("link: %zu acks not sent; the broker will deliver again", chunk);
+    }
+}
+
+/* Sends a decoded outbox item; fills `slot` (may be NULL) when sent. Returns 0 or
+ * REFNET_EUNAVAIL. */
+static int
+link_send_decoded(link_t *self, const Refnet__OutboxItem *item, uint64_t key, link_slot_t *slot)
+{
+    int rc = link_send_bytes(self, item->envelope.data, item->envelope.len);
+    if (rc == 0 && slot) {
+        memset(slot, 0, sizeof *slot);
+        slot->key = key;
+        if (item->msg_id.len == UID_MSGID_LEN)
+            memcpy(slot->msg_id, item->msg_id.data, UID_MSGID_LEN);
+    }
+    return rc;
+}
+
+void
+link_pump(link_t *self, store_t *st, uint64_t now)
+{
+    MDB_txn *txn = NULL;
+    if (!self->welcomed || self->nwindow >= NODE_OUTBOX_WINDOW)
+        return;
+    if (store_begin(st, true, &txn) != 0)
+        return;
+    while (self->nwindow < NODE_OUTBOX_WINDOW) {
+        pbuf_t *pb = NULL;
+        uint64_t key = 0;
+        int rc = outbox_next(txn, st, self->cursor, &key, &pb);
+        if (rc == REFNET_EDECODE) {
+            log_error("outbox: item %llu is damaged and is skipped", (unsigned long long)key);
+            self->cursor = key;
+            continue;
+        }
+        if (rc != 0)
+            break;
+        link_slot_t *slot = &self->window[self->nwindow];
+        rc = link_send_decoded(self, (const Refnet__OutboxItem *)pbuf_msg(pb), key, slot);
+        pbuf_destroy(&pb);
+        if (rc != 0)
+            break;
+        slot->due = now + NODE_RESEND_MS;
+        self->nwindow++;
+        self->cursor = key;
+        self->stats.sent++;
+    }
+    store_abort(&txn);
+}
+
+/* Sends outbox item `key` again. Returns 0, REFNET_ENOTFOUND (gone) or REFNET_EUNAVAIL. */
+static int
+link_resend_item(link_t *self, MDB_txn *txn, store_t *st, uint64_t key)
+{
+    pbuf_t *pb = NULL;
+    int rc = outbox_get(txn, st, key, &pb);
+    if (rc == 0)
+        rc = link_send_decoded(self, (const Refnet__OutboxItem *)pbuf_msg(pb), key, NULL);
+    pbuf_destroy(&pb);
+    return rc == REFNET_EDECODE ? REFNET_ENOTFOUND : rc;
+}
+
+/* Sends again every window item whose answer is overdue. */
+static void
+link_resend_due(link_t *self, store_t *st, uint64_t now)
+{
+    MDB_txn *txn = NULL;
+    for (size_t i = 0; i < self->nwindow;) {
+        link_slot_t *slot = &self->window[i];
+        if (slot->due > now) {
+            i++;
+            continue;
+        }
+        if (!txn && store_begin(st, true, &txn) != 0)
+            return;
+        int rc = link_resend_item(self, txn, st, slot->key);
+        if (rc == REFNET_ENOTFOUND) { /* answered through another path: forget it */
+            *slot = self->window[--self->nwindow];
+            continue;
+        }
+        if (rc != 0)
+            break;
+        slot->due = now + NODE_RESEND_MS;
+        self->stats.resent++;
+        i++;
+    }
+    store_abort(&txn);
+}
+
+static void
+link_check_liveness(link_t *self, uint64_t now)
+{
+    uint64_t silence = (uint64_t)NODE_LIVENESS * (uint64_t)self->heartbeat_ms;
+    if (self->welcomed && now - self->last_heard > silence) {
+        log_warn("link: no word from the broker for %llu ms; saying hello again",
+                 (unsigned long long)(now - self->last_heard));
+        self->stats.lost++;
+        link_session_end(self, now);
+    }
+}
+
+static void
+link_send_ping(link_t *self, uint64_t now)
+{
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    Refnet__Ping ping = REFNET__PING__INIT;
+    env.body_case = REFNET__ENVELOPE__BODY_PING;
+    env.ping = &ping;
+    link_send_env(self, &env);
+    self->last_ping = now;
+}
+
+int
+link_tick(link_t *self, store_t *st, uint64_t now, bool *need_sync)
+{
+    uint64_t hb = (uint64_t)self->heartbeat_ms;
+    *need_sync = false;
+    link_check_liveness(self, now);
+    if (!self->welcomed && now >= self->next_hello)
+        link_send_hello(self, st, now);
+    if (self->welcomed && now - self->last_ping >= hb)
+        link_send_ping(self, now);
+    if (self->syncing && now - self->sync_started > NODE_SYNC_TIMEOUT_MS) {
+        log_warn("link: directory catch-up did not finish; asking again");
+        self->syncing = false;
+        *need_sync = self->welcomed;
+    }
+    link_resend_due(self, st, now);
+    link_pump(self, st, now);
+    if (!self->welcomed)
+        return self->next_hello > now ? (int)(self->next_hello - now) : 0;
+    uint64_t next_ping = self->last_ping + hb;
+    return next_ping > now ? (int)(next_ping - now) : 0;
+}
+
+const link_stats_t *
+link_stats(const link_t *self)
+{
+    return &self->stats;
+}

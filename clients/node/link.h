@@ -1,0 +1,104 @@
+/* link: the node's session with the broker.
+ *
+ * One ZeroMQ DEALER, a CURVE client with the agency's keypair and the broker's public key,
+ * carries every frame to and from the broker (one Envelope per frame). The link says Hello as
+ * soon as a connection completes its handshake (a socket monitor reports it) and again while
+ * no Welcome has come; it Pings every heartbeat; it is `connected` from a Welcome until the
+ * broker has been silent for NODE_LIVENESS heartbeats. It pumps the outbox (outbox.h): items
+ * are sent in key order, at most NODE_OUTBOX_WINDOW unanswered, resent when unanswered for
+ * NODE_RESEND_MS, and everything unanswered is sent again after each new Welcome (the broker
+ * drops duplicates, so resending is always safe).
+ *
+ * It also tracks the directory catch-up (DirSync) state, which belongs to the session.
+ *
+ * Ownership: link_t owns its sockets; the zcert passed to link_open is borrowed. The store is
+ * borrowed by each call that reads the outbox. Single-threaded: one zmq_poll loop (node.h)
+ * polls link_socket() and link_monitor_socket(). */
+#ifndef REFNET_LINK_H
+#define REFNET_LINK_H
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "refnet.pb-c.h"
+#include "store.h"
+#include "wire.h"
+
+typedef struct link link_t;
+
+/* What the link has counted since it opened. */
+typedef struct {
+    uint64_t frames_in;  /* frames received from the broker */
+    uint64_t bad_frames; /* received frames that failed wire_decode */
+    uint64_t sent;       /* outbox items sent (first tries) */
+    uint64_t resent;     /* outbox items sent again */
+    uint64_t welcomes;   /* sessions begun */
+    uint64_t lost;       /* sessions ended by broker silence */
+    uint64_t refused;    /* handshakes refused by the broker (not enrolled?) */
+} link_stats_t;
+
+/* Creates the DEALER for `endpoint` with CURVE client keys from `cert` and the broker's Z85
+ * `server_key`, the monitor, and starts connecting. `agency` (borrowed, must outlive the
+ * link) is checked against the broker's Welcome. `heartbeat_ms` is the Ping interval until a
+ * Welcome names the broker's. Returns 0 and sets *out (caller owns; link_destroy), or
+ * REFNET_EINVAL (endpoint or key refused by libzmq) / REFNET_EIO. */
+int link_open(link_t **out,
+              const char *endpoint,
+              const char *server_key,
+              zcert_t *cert,
+              const char *agency,
+              int heartbeat_ms);
+/* Closes the sockets. Accepts NULL and *self_p == NULL; nulls *self_p. */
+void link_destroy(link_t **self_p);
+
+/* libzmq handles for zmq_poll (borrowed). */
+void *link_socket(link_t *self);
+void *link_monitor_socket(link_t *self);
+
+/* Reads the pending socket-monitor events: a completed handshake sends Hello at once, a
+ * refused one is logged (the usual cause is a key the broker has not enrolled). */
+void link_on_monitor(link_t *self, store_t *st, uint64_t now);
+
+/* Receives one frame without blocking and decodes it with wire_decode(). Returns 0 and sets
+ * *out (caller owns; pbuf_destroy), 1 when no frame is waiting, or a wire_decode error with
+ * `why` set (the frame was consumed, logged and counted). Any frame counts as liveness. */
+int link_recv(link_t *self, uint64_t now, pbuf_t **out, char why[WIRE_WHY_LEN]);
+
+/* Session events, from the frames the node dispatches. link_on_welcome starts a session:
+ * heartbeat from the broker, the whole unanswered outbox is sent again. */
+void link_on_welcome(link_t *self, const Refnet__Welcome *w, uint64_t now);
+/* Marks the item with msg_id `ref` answered (removed from the window). Returns true when it
+ * was in the window. */
+bool link_on_answer(link_t *self, const ProtobufCBinaryData *ref);
+/* Keeps the item with msg_id `ref` for another try after NODE_RETRY_MS (queue or storage
+ * full at the broker). */
+void link_retry_later(link_t *self, const ProtobufCBinaryData *ref, uint64_t now);
+/* Forgets the window so that every outbox item is sent again (after a failed commit). */
+void link_restart_window(link_t *self);
+
+/* True from a Welcome until NODE_LIVENESS heartbeats of broker silence. */
+bool link_connected(const link_t *self);
+/* Effective heartbeat interval in ms. */
+int link_heartbeat_ms(const link_t *self);
+
+/* Directory catch-up: sends DirSync{since_seq} and marks a catch-up in progress (until
+ * link_sync_finished or NODE_SYNC_TIMEOUT_MS). Returns 0 or REFNET_EUNAVAIL (not sent). */
+int link_request_sync(link_t *self, uint64_t since_seq, uint64_t now);
+bool link_syncing(const link_t *self);
+void link_sync_finished(link_t *self);
+
+/* Sends Ack{msg_ids} for `n` ids of 16 bytes each (split into frames of WIRE_MAX_ACK_IDS).
+ * Unsent acks are harmless: the broker delivers again and the node drops the duplicate. */
+void link_send_acks(link_t *self, const uint8_t (*ids)[16], size_t n);
+
+/* Timers: liveness, Hello while no session, Ping, catch-up timeout, resends, and the outbox
+ * pump. Sets *need_sync when a catch-up timed out. Returns the ms until the next timer. */
+int link_tick(link_t *self, store_t *st, uint64_t now, bool *need_sync);
+/* Sends outbox items while the window has room (call after queueing new items). */
+void link_pump(link_t *self, store_t *st, uint64_t now);
+
+const link_stats_t *link_stats(const link_t *self);
+
+#endif

@@ -1,0 +1,684 @@
+/* Tests of the whole broker (broker, dispatch, pump, admin, bsock, setup): a real broker runs
+ * in a thread on a free loopback port, and agencies talk to it through CURVE DEALER sockets,
+ * exactly as refnet-node does. Covers the handshake of enrolled and unenrolled keys, enrolment
+ * while running (through the real `refnet-broker enroll` binary), directory fan-out and
+ * catch-up, ownership, mail store/deliver/ack/receipt, refusals, bad frames, redelivery,
+ * restart, and the admin socket. */
+#include "test_broker_fixture.h"
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#include "broker.h"
+#include "broker_limits.h"
+#include "keys.h"
+#include "path.h"
+#include "refnet_error.h"
+#include "setup.h"
+
+extern char **environ;
+
+/* How long a test waits for something that must arrive, and for something that must not. */
+#define WAIT_MS  3000
+#define QUIET_MS 400
+
+typedef struct {
+    char dir[64];
+    char broker_key[KEYS_Z85_LEN];
+    char endpoint[BROKER_MAX_ENDPOINT];
+    zcert_t *a1, *a2; /* enrolled as "a1" and "a2" */
+    broker_t *broker;
+    pthread_t thread;
+    atomic_int stop;
+    bool running;
+} ctx_t;
+
+static void *
+run_broker(void *arg)
+{
+    ctx_t *c = arg;
+    broker_run(c->broker);
+    return NULL;
+}
+
+static void
+start_broker(ctx_t *c)
+{
+    broker_config_t cfg;
+    broker_config_defaults(&cfg);
+    cfg.map_size_mb = FX_MAP_MB;
+    cfg.heartbeat_ms = 200;
+    cfg.bind = "tcp://127.0.0.1:*";
+    cfg.stop = &c->stop;
+    atomic_store(&c->stop, 0);
+    assert_int_equal(broker_open(&c->broker, c->dir, &cfg), 0);
+    snprintf(c->endpoint, sizeof c->endpoint, "%s", broker_endpoint(c->broker));
+    assert_non_null(strstr(c->endpoint, "tcp://127.0.0.1:"));
+    assert_int_equal(pthread_create(&c->thread, NULL, run_broker, c), 0);
+    c->running = true;
+}
+
+static void
+stop_broker(ctx_t *c)
+{
+    if (!c->running)
+        return;
+    atomic_store(&c->stop, 1);
+    pthread_join(c->thread, NULL);
+    broker_destroy(&c->broker);
+    c->running = false;
+}
+
+static int
+enroll_cert(ctx_t *c, const char *id, zcert_t *cert)
+{
+    char why[WIRE_WHY_LEN];
+    return setup_enroll(c->dir, id, NULL, zcert_public_txt(cert), FX_MAP_MB, why);
+}
+
+static int
+setup(void **state)
+{
+    ctx_t *c = xcalloc(1, sizeof *c);
+    char why[WIRE_WHY_LEN];
+    snprintf(c->dir, sizeof c->dir, "/tmp/refnet-broker-test-XXXXXX");
+    if (!mkdtemp(c->dir))
+        return -1;
+    if (setup_init(c->dir, NULL, FX_MAP_MB, c->broker_key, why) != 0)
+        return -1;
+    c->a1 = zcert_new();
+    c->a2 = zcert_new();
+    if (enroll_cert(c, "a1", c->a1) || enroll_cert(c, "a2", c->a2))
+        return -1;
+    *state = c;
+    start_broker(c);
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    ctx_t *c = *state;
+    stop_broker(c);
+    zcert_destroy(&c->a1);
+    zcert_destroy(&c->a2);
+    fx_rmrf(c->dir);
+    free(c);
+    return 0;
+}
+
+/* ---- a minimal node ----------------------------------------------------------------------- */
+
+static zsock_t *
+connect_as(ctx_t *c, zcert_t *cert, const char *endpoint)
+{
+    zsock_t *s = zsock_new(ZMQ_DEALER);
+    assert_non_null(s);
+    zcert_apply(cert, s);
+    zsock_set_curve_serverkey(s, c->broker_key);
+    zsock_set_linger(s, 0);
+    assert_int_equal(zsock_connect(s, "%s", endpoint), 0);
+    return s;
+}
+
+static void
+send_env(zsock_t *s, Refnet__Envelope *env, uint8_t msg_id[16])
+{
+    uint8_t *frame = NULL;
+    size_t len = 0;
+    wire_stamp(env, msg_id);
+    assert_int_equal(wire_encode(env, &frame, &len), 0);
+    assert_int_equal(zmq_send(zsock_resolve(s), frame, len, 0), (int)len);
+    free(frame);
+}
+
+/* Receives envelopes until one with `body` arrives (others are skipped) or `ms` pass. */
+static pbuf_t *
+recv_body(zsock_t *s, Refnet__Envelope__BodyCase body, int ms)
+{
+    uint64_t deadline = clock_mono_ms() + (uint64_t)ms;
+    while (clock_mono_ms() < deadline) {
+        zsock_set_rcvtimeo(s, (int)(deadline - clock_mono_ms()) + 1);
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, zsock_resolve(s), 0) < 0) {
+            zmq_msg_close(&m);
+            return NULL;
+        }
+        pbuf_t *pb = NULL;
+        int rc = wire_decode(zmq_msg_data(&m), zmq_msg_size(&m), &pb, NULL);
+        zmq_msg_close(&m);
+        assert_int_equal(rc, 0);
+        if (((Refnet__Envelope *)pbuf_msg(pb))->body_case == body)
+            return pb;
+        pbuf_destroy(&pb);
+    }
+    return NULL;
+}
+
+#define ENV(pb) ((Refnet__Envelope *)pbuf_msg(pb))
+
+static void
+send_hello(zsock_t *s)
+{
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    Refnet__Hello hello = REFNET__HELLO__INIT;
+    uint8_t id[16];
+    env.body_case = REFNET__ENVELOPE__BODY_HELLO;
+    env.hello = &hello;
+    send_env(s, &env, id);
+}
+
+/* Connects and completes Hello/Welcome as agency `who`. */
+static zsock_t *
+session(ctx_t *c, zcert_t *cert, const char *who)
+{
+    zsock_t *s = connect_as(c, cert, c->endpoint);
+    send_hello(s);
+    pbuf_t *pb = recv_body(s, REFNET__ENVELOPE__BODY_WELCOME, WAIT_MS);
+    assert_non_null(pb);
+    assert_string_equal(ENV(pb)->welcome->agency_id, who);
+    assert_int_equal(ENV(pb)->welcome->heartbeat_ms, 200);
+    pbuf_destroy(&pb);
+    return s;
+}
+
+/* Waits for the Result answering `id`; returns its status (or -1 when none came). */
+static int
+result_for(zsock_t *s, const uint8_t id[16], uint64_t *seq, char *detail)
+{
+    uint64_t deadline = clock_mono_ms() + WAIT_MS;
+    while (clock_mono_ms() < deadline) {
+        pbuf_t *pb = recv_body(s, REFNET__ENVELOPE__BODY_RESULT, WAIT_MS);
+        if (!pb)
+            return -1;
+        const Refnet__Result *r = ENV(pb)->result;
+        if (r->ref.len == 16 && memcmp(r->ref.data, id, 16) == 0) {
+            int st = (int)r->status;
+            if (seq)
+                *seq = r->seq;
+            if (detail)
+                snprintf(detail, WIRE_WHY_LEN, "%s", r->detail);
+            pbuf_destroy(&pb);
+            return st;
+        }
+        pbuf_destroy(&pb);
+    }
+    return -1;
+}
+
+static char food[] = "food";
+static char *tax_food[] = { food };
+
+static int
+publish(zsock_t *s, const char *service_id, uint64_t *seq)
+{
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    Refnet__DirPublish pub = REFNET__DIR_PUBLISH__INIT;
+    Refnet__Service svc = fx_service(service_id, "Service", tax_food);
+    uint8_t id[16];
+    pub.service = &svc;
+    env.body_case = REFNET__ENVELOPE__BODY_PUBLISH;
+    env.publish = &pub;
+    send_env(s, &env, id);
+    return result_for(s, id, seq, NULL);
+}
+
+static int
+withdraw(zsock_t *s, const char *service_id)
+{
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    Refnet__DirWithdraw w = REFNET__DIR_WITHDRAW__INIT;
+    uint8_t id[16];
+    w.service_id = (char *)service_id;
+    env.body_case = REFNET__ENVELOPE__BODY_WITHDRAW;
+    env.withdraw = &w;
+    send_env(s, &env, id);
+    return result_for(s, id, NULL, NULL);
+}
+
+static const char *HANDOFF = "0b7f3d1e-8a55-4c2e-9d7f-1a2b3c4d5e6f";
+
+/* Sends a handoff update as Mail; `id` receives its msg_id. Does not wait. */
+static void
+send_handoff(zsock_t *s,
+             const char *to,
+             const char *from,
+             Refnet__HandoffStatus status,
+             const char *reason,
+             uint8_t id[16])
+{
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    Refnet__Mail mail = REFNET__MAIL__INIT;
+    Refnet__HandoffUpdate up = REFNET__HANDOFF_UPDATE__INIT;
+    up.handoff_id = (char *)HANDOFF;
+    up.service_id = (char *)"beds";
+    up.status = status;
+    up.reason = (char *)(reason ? reason : "");
+    mail.to = (char *)to;
+    mail.from = (char *)(from ? from : "");
+    mail.content_case = REFNET__MAIL__CONTENT_HANDOFF;
+    mail.handoff = &up;
+    env.body_case = REFNET__ENVELOPE__BODY_MAIL;
+    env.mail = &mail;
+    send_env(s, &env, id);
+}
+
+static void
+send_ack(zsock_t *s, const uint8_t *msg_id)
+{
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    Refnet__Ack ack = REFNET__ACK__INIT;
+    ProtobufCBinaryData ids[1] = { { 16, (uint8_t *)msg_id } };
+    uint8_t id[16];
+    ack.n_msg_ids = 1;
+    ack.msg_ids = ids;
+    env.body_case = REFNET__ENVELOPE__BODY_ACK;
+    env.ack = &ack;
+    send_env(s, &env, id);
+}
+
+/* ---- tests -------------------------------------------------------------------------------- */
+
+static void
+test_enrolled_key_connects_unenrolled_cannot(void **state)
+{
+    ctx_t *c = *state;
+    zcert_t *stranger = zcert_new();
+    zsock_t *bad = connect_as(c, stranger, c->endpoint);
+    send_hello(bad);
+    assert_null(recv_body(bad, REFNET__ENVELOPE__BODY_WELCOME, QUIET_MS * 2));
+    zsock_t *good = session(c, c->a1, "a1");
+    zsock_destroy(&good);
+    zsock_destroy(&bad);
+    zcert_destroy(&stranger);
+    assert_int_equal(broker_counters(c->broker)->frames, 1); /* the stranger's never arrived */
+}
+
+static int
+run_enroll_binary(const char *dir, const char *id, const char *key)
+{
+    char *argv[] = { (char *)REFNET_BROKER_BIN,
+                     (char *)"enroll",
+                     (char *)"--data",
+                     (char *)dir,
+                     (char *)"--agency",
+                     (char *)id,
+                     (char *)"--key",
+                     (char *)key,
+                     NULL };
+    pid_t pid;
+    int status = 0;
+    if (posix_spawn(&pid, REFNET_BROKER_BIN, NULL, NULL, argv, environ) != 0)
+        return -1;
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
+}
+
+static void
+test_enrolment_while_running_takes_effect_within_a_second(void **state)
+{
+    ctx_t *c = *state;
+    zcert_t *late = zcert_new();
+    assert_int_equal(run_enroll_binary(c->dir, "late", zcert_public_txt(late)), 0);
+    uint64_t t0 = clock_mono_ms();
+    zsock_t *s = connect_as(c, late, c->endpoint);
+    send_hello(s);
+    pbuf_t *pb = recv_body(s, REFNET__ENVELOPE__BODY_WELCOME, 1500);
+    assert_non_null(pb);
+    assert_string_equal(ENV(pb)->welcome->agency_id, "late");
+    assert_true(clock_mono_ms() - t0 < 1500);
+    pbuf_destroy(&pb);
+    /* And the key of another agency cannot be enrolled again. */
+    assert_int_equal(run_enroll_binary(c->dir, "copy", zcert_public_txt(late)), 1);
+    zsock_destroy(&s);
+    zcert_destroy(&late);
+}
+
+static void
+test_directory_fanout_ownership_and_catch_up(void **state)
+{
+    ctx_t *c = *state;
+    uint64_t seq = 0;
+    zsock_t *s1 = session(c, c->a1, "a1");
+    zsock_t *s2 = session(c, c->a2, "a2");
+    assert_int_equal(publish(s1, "s1", &seq), REFNET__STATUS__STATUS_OK);
+    assert_int_equal(seq, 1);
+    pbuf_t *pb = recv_body(s2, REFNET__ENVELOPE__BODY_UPDATE, WAIT_MS);
+    assert_non_null(pb);
+    assert_int_equal(ENV(pb)->update->seq, 1);
+    assert_string_equal(ENV(pb)->update->agency, "a1");
+    pbuf_destroy(&pb);
+    /* The broker refuses a2 touching a1's service, and nothing is fanned out. */
+    assert_int_equal(publish(s2, "s1", &seq), REFNET__STATUS__STATUS_FORBIDDEN);
+    assert_int_equal(withdraw(s2, "s1"), REFNET__STATUS__STATUS_FORBIDDEN);
+    assert_int_equal(withdraw(s1, "s1"), REFNET__STATUS__STATUS_OK);
+    assert_int_equal(publish(s1, "s2", &seq), REFNET__STATUS__STATUS_OK);
+    assert_int_equal(seq, 3);
+
+    /* A node that was away catches up from its own seq. */
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    Refnet__DirSync sync = REFNET__DIR_SYNC__INIT;
+    uint8_t id[16];
+    zsock_t *s3 = session(c, c->a2, "a2");
+    sync.since_seq = 1;
+    env.body_case = REFNET__ENVELOPE__BODY_SYNC;
+    env.sync = &sync;
+    send_env(s3, &env, id);
+    uint64_t seen[4];
+    size_t n = 0;
+    for (;;) {
+        zsock_set_rcvtimeo(s3, WAIT_MS);
+        pb = recv_body(s3, REFNET__ENVELOPE__BODY_UPDATE, QUIET_MS);
+        if (!pb)
+            break;
+        assert_true(n < 4);
+        seen[n++] = ENV(pb)->update->seq;
+        pbuf_destroy(&pb);
+    }
+    assert_int_equal(n, 2);
+    assert_int_equal(seen[0], 2);
+    assert_true(seen[1] == 3);
+    send_env(s3, &env, id);
+    pb = recv_body(s3, REFNET__ENVELOPE__BODY_SYNC_DONE, WAIT_MS);
+    assert_non_null(pb);
+    assert_int_equal(ENV(pb)->sync_done->seq, 3);
+    pbuf_destroy(&pb);
+    zsock_destroy(&s1);
+    zsock_destroy(&s2);
+    zsock_destroy(&s3);
+}
+
+static void
+test_mail_store_deliver_ack_receipt(void **state)
+{
+    ctx_t *c = *state;
+    uint8_t id[16], dup[16];
+    char detail[WIRE_WHY_LEN];
+    zsock_t *s1 = session(c, c->a1, "a1");
+    zsock_t *s2 = session(c, c->a2, "a2");
+    assert_int_equal(publish(s2, "beds", NULL), REFNET__STATUS__STATUS_OK);
+
+    /* Refusals: a forged sender, an unknown recipient, a transition of the wrong side. */
+    send_handoff(s1, "a2", "a2", REFNET__HANDOFF_STATUS__HANDOFF_STATUS_REQUESTED, NULL, id);
+    assert_int_equal(result_for(s1, id, NULL, detail), REFNET__STATUS__STATUS_FORBIDDEN);
+    assert_string_equal(detail, "message claims another sender");
+    send_handoff(s1, "zz", NULL, REFNET__HANDOFF_STATUS__HANDOFF_STATUS_REQUESTED, NULL, id);
+    assert_int_equal(result_for(s1, id, NULL, NULL), REFNET__STATUS__STATUS_UNKNOWN_RECIPIENT);
+    send_handoff(s1, "a2", NULL, REFNET__HANDOFF_STATUS__HANDOFF_STATUS_ACCEPTED, NULL, id);
+    assert_int_equal(result_for(s1, id, NULL, NULL), REFNET__STATUS__STATUS_NOT_FOUND);
+
+    send_handoff(s1, "a2", "a1", REFNET__HANDOFF_STATUS__HANDOFF_STATUS_REQUESTED, NULL, id);
+    assert_int_equal(result_for(s1, id, NULL, NULL), REFNET__STATUS__STATUS_OK);
+    pbuf_t *pb = recv_body(s2, REFNET__ENVELOPE__BODY_MAIL, WAIT_MS);
+    assert_non_null(pb);
+    assert_memory_equal(ENV(pb)->msg_id.data, id, 16);
+    assert_string_equal(ENV(pb)->mail->from, "a1");
+    assert_true(ENV(pb)->mail->stored_at_ms > 0);
+    assert_string_equal(ENV(pb)->mail->handoff->handoff_id, HANDOFF);
+    pbuf_destroy(&pb);
+
+    /* The sender resends the same message (its answer was lost): STORED, not queued again. */
+    memcpy(dup, id, 16);
+    {
+        Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+        Refnet__Mail mail = REFNET__MAIL__INIT;
+        Refnet__HandoffUpdate up = REFNET__HANDOFF_UPDATE__INIT;
+        uint8_t *frame = NULL;
+        size_t len = 0;
+        up.handoff_id = (char *)HANDOFF;
+        up.service_id = (char *)"beds";
+        up.status = REFNET__HANDOFF_STATUS__HANDOFF_STATUS_REQUESTED;
+        mail.to = (char *)"a2";
+        mail.content_case = REFNET__MAIL__CONTENT_HANDOFF;
+        mail.handoff = &up;
+        env.version = WIRE_VERSION;
+        env.msg_id.data = dup;
+        env.msg_id.len = 16;
+        env.body_case = REFNET__ENVELOPE__BODY_MAIL;
+        env.mail = &mail;
+        assert_int_equal(wire_encode(&env, &frame, &len), 0);
+        assert_int_equal(zmq_send(zsock_resolve(s1), frame, len, 0), (int)len);
+        free(frame);
+    }
+    assert_int_equal(result_for(s1, dup, NULL, NULL), REFNET__STATUS__STATUS_OK);
+
+    send_ack(s2, id);
+    pb = recv_body(s1, REFNET__ENVELOPE__BODY_MAIL, WAIT_MS);
+    assert_non_null(pb);
+    assert_int_equal(ENV(pb)->mail->content_case, REFNET__MAIL__CONTENT_RECEIPT);
+    assert_memory_equal(ENV(pb)->mail->receipt->msg_id.data, id, 16);
+    assert_string_equal(ENV(pb)->mail->receipt->recipient, "a2");
+    assert_true(ENV(pb)->mail->receipt->delivered_at_ms > 0);
+    assert_string_equal(ENV(pb)->mail->receipt->handoff_id, HANDOFF);
+    send_ack(s1, ENV(pb)->msg_id.data);
+    pbuf_destroy(&pb);
+    /* No second delivery of the resent message. */
+    assert_null(recv_body(s2, REFNET__ENVELOPE__BODY_MAIL, QUIET_MS));
+
+    /* The receiver accepts; the broker lets it through to the sender. */
+    send_handoff(s2, "a1", NULL, REFNET__HANDOFF_STATUS__HANDOFF_STATUS_ACCEPTED, NULL, id);
+    assert_int_equal(result_for(s2, id, NULL, NULL), REFNET__STATUS__STATUS_OK);
+    pb = recv_body(s1, REFNET__ENVELOPE__BODY_MAIL, WAIT_MS);
+    assert_non_null(pb);
+    assert_int_equal(ENV(pb)->mail->handoff->status,
+                     REFNET__HANDOFF_STATUS__HANDOFF_STATUS_ACCEPTED);
+    pbuf_destroy(&pb);
+    const counters_t *k = broker_counters(c->broker);
+    assert_int_equal(k->stored, 2);
+    assert_int_equal(k->duplicates, 1);
+    assert_true(k->acked >= 1);
+    zsock_destroy(&s1);
+    zsock_destroy(&s2);
+}
+
+static void
+test_offline_recipient_reconnect_and_restart(void **state)
+{
+    ctx_t *c = *state;
+    uint8_t id[16];
+    zsock_t *s2 = session(c, c->a2, "a2");
+    assert_int_equal(publish(s2, "beds", NULL), REFNET__STATUS__STATUS_OK);
+    zsock_destroy(&s2);
+    zsock_t *s1 = session(c, c->a1, "a1");
+    send_handoff(s1, "a2", NULL, REFNET__HANDOFF_STATUS__HANDOFF_STATUS_REQUESTED, NULL, id);
+    assert_int_equal(result_for(s1, id, NULL, NULL), REFNET__STATUS__STATUS_OK);
+    zsock_destroy(&s1);
+
+    /* a2 comes back: the message waits for it. It does not ack. */
+    s2 = session(c, c->a2, "a2");
+    pbuf_t *pb = recv_body(s2, REFNET__ENVELOPE__BODY_MAIL, WAIT_MS);
+    assert_non_null(pb);
+    assert_memory_equal(ENV(pb)->msg_id.data, id, 16);
+    pbuf_destroy(&pb);
+    zsock_destroy(&s2);
+
+    /* The broker restarts; the unacknowledged message is still there and sent again. */
+    stop_broker(c);
+    char sock[PATH_MAX_LEN];
+    assert_int_equal(path_join(sock, sizeof sock, c->dir, "admin.sock"), 0);
+    assert_false(path_exists(sock)); /* a clean stop leaves no socket file behind */
+    start_broker(c);
+    s2 = session(c, c->a2, "a2");
+    pb = recv_body(s2, REFNET__ENVELOPE__BODY_MAIL, WAIT_MS);
+    assert_non_null(pb);
+    assert_memory_equal(ENV(pb)->msg_id.data, id, 16);
+    pbuf_destroy(&pb);
+    send_ack(s2, id);
+    zsock_destroy(&s2);
+}
+
+static void
+test_bad_frames_are_answered(void **state)
+{
+    ctx_t *c = *state;
+    zsock_t *s = session(c, c->a1, "a1");
+    const char junk[] = "\xff\xff\xff not protobuf";
+    assert_true(zmq_send(zsock_resolve(s), junk, sizeof junk, 0) > 0);
+    pbuf_t *pb = recv_body(s, REFNET__ENVELOPE__BODY_RESULT, WAIT_MS);
+    assert_non_null(pb);
+    assert_int_equal(ENV(pb)->result->status, REFNET__STATUS__STATUS_BAD_REQUEST);
+    pbuf_destroy(&pb);
+
+    /* Two frames in one message. */
+    assert_true(zmq_send(zsock_resolve(s), "a", 1, ZMQ_SNDMORE) > 0);
+    assert_true(zmq_send(zsock_resolve(s), "b", 1, 0) > 0);
+    pb = recv_body(s, REFNET__ENVELOPE__BODY_RESULT, WAIT_MS);
+    assert_non_null(pb);
+    assert_int_equal(ENV(pb)->result->status, REFNET__STATUS__STATUS_BAD_REQUEST);
+    pbuf_destroy(&pb);
+
+    /* A future protocol version. */
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    Refnet__Ping ping = REFNET__PING__INIT;
+    uint8_t id[16], *frame = NULL;
+    size_t len = 0;
+    wire_stamp(&env, id);
+    env.version = 2;
+    env.body_case = REFNET__ENVELOPE__BODY_PING;
+    env.ping = &ping;
+    assert_int_equal(wire_encode(&env, &frame, &len), 0);
+    assert_int_equal(zmq_send(zsock_resolve(s), frame, len, 0), (int)len);
+    free(frame);
+    pb = recv_body(s, REFNET__ENVELOPE__BODY_RESULT, WAIT_MS);
+    assert_non_null(pb);
+    assert_int_equal(ENV(pb)->result->status, REFNET__STATUS__STATUS_VERSION);
+    pbuf_destroy(&pb);
+
+    /* A message only the broker sends. */
+    Refnet__Pong pong = REFNET__PONG__INIT;
+    env.body_case = REFNET__ENVELOPE__BODY_PONG;
+    env.pong = &pong;
+    send_env(s, &env, id);
+    assert_int_equal(result_for(s, id, NULL, NULL), REFNET__STATUS__STATUS_BAD_REQUEST);
+
+    /* Still serving: ping gets pong. */
+    env.body_case = REFNET__ENVELOPE__BODY_PING;
+    env.ping = &ping;
+    send_env(s, &env, id);
+    pb = recv_body(s, REFNET__ENVELOPE__BODY_PONG, WAIT_MS);
+    assert_non_null(pb);
+    pbuf_destroy(&pb);
+    assert_int_equal(broker_counters(c->broker)->bad_frames, 3);
+    zsock_destroy(&s);
+}
+
+/* ---- admin -------------------------------------------------------------------------------- */
+
+static pbuf_t *
+admin_ask(ctx_t *c, zcert_t *cert, Refnet__AdminOp op)
+{
+    char sock[PATH_MAX_LEN], ep[PATH_MAX_LEN + 8];
+    assert_int_equal(path_join(sock, sizeof sock, c->dir, "admin.sock"), 0);
+    snprintf(ep, sizeof ep, "ipc://%s", sock);
+    zsock_t *s = connect_as(c, cert, ep);
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    Refnet__AdminRequest req = REFNET__ADMIN_REQUEST__INIT;
+    uint8_t id[16];
+    req.op = op;
+    env.body_case = REFNET__ENVELOPE__BODY_ADMIN_REQUEST;
+    env.admin_request = &req;
+    send_env(s, &env, id);
+    pbuf_t *pb = recv_body(s, REFNET__ENVELOPE__BODY_ADMIN_REPLY, WAIT_MS);
+    zsock_destroy(&s);
+    return pb;
+}
+
+static void
+test_admin_socket(void **state)
+{
+    ctx_t *c = *state;
+    zcert_t *admin = NULL;
+    uint8_t id[16];
+    assert_int_equal(keys_load(c->dir, "admin", &admin), 0);
+    zsock_t *s1 = session(c, c->a1, "a1");
+    zsock_t *s2 = session(c, c->a2, "a2");
+    assert_int_equal(publish(s2, "beds", NULL), REFNET__STATUS__STATUS_OK);
+    send_handoff(s1, "a2", NULL, REFNET__HANDOFF_STATUS__HANDOFF_STATUS_REQUESTED, NULL, id);
+    assert_int_equal(result_for(s1, id, NULL, NULL), REFNET__STATUS__STATUS_OK);
+    zsock_destroy(&s2);
+
+    pbuf_t *pb = admin_ask(c, admin, REFNET__ADMIN_OP__ADMIN_OP_NODES);
+    assert_non_null(pb);
+    const Refnet__AdminReply *r = ENV(pb)->admin_reply;
+    assert_int_equal(r->status, REFNET__STATUS__STATUS_OK);
+    assert_int_equal(r->n_agencies, 2);
+    assert_string_equal(r->agencies[0]->id, "a1");
+    assert_true(r->agencies[0]->online);
+    assert_true(r->agencies[0]->last_seen_ms > 0);
+    assert_string_equal(r->agencies[1]->id, "a2");
+    assert_int_equal(r->agencies[1]->queued, 1);
+    pbuf_destroy(&pb);
+
+    pb = admin_ask(c, admin, REFNET__ADMIN_OP__ADMIN_OP_FLOW);
+    assert_non_null(pb);
+    r = ENV(pb)->admin_reply;
+    assert_int_equal(r->status, REFNET__STATUS__STATUS_OK);
+    assert_int_equal(r->handoffs, 1);
+    assert_int_equal(r->n_flow, 1);
+    assert_string_equal(r->flow[0]->from, "a1");
+    assert_string_equal(r->flow[0]->to, "a2");
+    assert_int_equal(r->flow[0]->status, REFNET__HANDOFF_STATUS__HANDOFF_STATUS_REQUESTED);
+    pbuf_destroy(&pb);
+
+    /* An agency's key on the admin socket, and the admin key on the agency socket. */
+    pb = admin_ask(c, c->a1, REFNET__ADMIN_OP__ADMIN_OP_NODES);
+    assert_non_null(pb);
+    assert_int_equal(ENV(pb)->admin_reply->status, REFNET__STATUS__STATUS_FORBIDDEN);
+    assert_int_equal(ENV(pb)->admin_reply->n_agencies, 0);
+    pbuf_destroy(&pb);
+    zsock_t *as = connect_as(c, admin, c->endpoint);
+    send_hello(as);
+    pb = recv_body(as, REFNET__ENVELOPE__BODY_RESULT, WAIT_MS);
+    assert_non_null(pb);
+    assert_int_equal(ENV(pb)->result->status, REFNET__STATUS__STATUS_FORBIDDEN);
+    pbuf_destroy(&pb);
+    zsock_destroy(&as);
+    zsock_destroy(&s1);
+    zcert_destroy(&admin);
+}
+
+static void
+test_second_broker_on_same_folder_is_refused(void **state)
+{
+    ctx_t *c = *state;
+    broker_t *other = NULL;
+    broker_config_t cfg;
+    broker_config_defaults(&cfg);
+    cfg.map_size_mb = FX_MAP_MB;
+    cfg.bind = "tcp://127.0.0.1:*";
+    assert_int_equal(broker_open(&other, c->dir, &cfg), REFNET_EEXIST);
+    assert_null(other);
+    char why[WIRE_WHY_LEN], key[KEYS_Z85_LEN];
+    assert_int_equal(setup_init(c->dir, NULL, FX_MAP_MB, key, why), REFNET_EEXIST);
+}
+
+int
+main(void)
+{
+    zsys_handler_set(NULL);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_enrolled_key_connects_unenrolled_cannot, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_enrolment_while_running_takes_effect_within_a_second,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_directory_fanout_ownership_and_catch_up, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_mail_store_deliver_ack_receipt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_offline_recipient_reconnect_and_restart, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_bad_frames_are_answered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_admin_socket, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_second_broker_on_same_folder_is_refused, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,383 @@
+/* Unit tests of broker/mailbox: store, FIFO delivery order, ack and receipt, duplicate
+ * msg_ids, queue-full refusal, TTL expiry into the dead-letter list and msg_id retention. */
+#include "test_broker_fixture.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "mailbox.h"
+#include "refnet_error.h"
+
+#define T0 1800000000000ULL /* a fixed "now" in 2027 */
+
+typedef struct {
+    fx_t *fx;
+    mailbox_t *mb;
+} ctx_t;
+
+static int
+setup_with(void **state, uint64_t max_queue)
+{
+    ctx_t *c = xcalloc(1, sizeof *c);
+    mailbox_config_t cfg = { .max_queue = max_queue,
+                             .default_ttl_ms = 60000,
+                             .done_retention_ms = 3600000 };
+    c->fx = fx_new();
+    if (!c->fx)
+        return -1;
+    c->mb = mailbox_new(c->fx->store, &cfg);
+    *state = c;
+    return 0;
+}
+
+static int
+setup(void **state)
+{
+    return setup_with(state, 100);
+}
+
+static int
+setup_small(void **state)
+{
+    return setup_with(state, 3);
+}
+
+static int
+teardown(void **state)
+{
+    ctx_t *c = *state;
+    mailbox_destroy(&c->mb);
+    fx_destroy(&c->fx);
+    free(c);
+    return 0;
+}
+
+/* A message whose frame is just its number, for order checks. */
+static int
+put(ctx_t *c,
+    const char *from,
+    const char *to,
+    const uint8_t id[16],
+    uint8_t tag,
+    uint64_t ttl,
+    uint64_t now)
+{
+    MDB_txn *txn = NULL;
+    uint64_t qseq = 0;
+    uint8_t frame[1] = { tag };
+    mailbox_item_t item = { .to = to,
+                            .sender = from,
+                            .msg_id = id,
+                            .frame = frame,
+                            .len = 1,
+                            .ttl_ms = ttl,
+                            .handoff_id = "" };
+    int rc = store_begin(c->fx->store, false, &txn);
+    if (!rc)
+        rc = mailbox_enqueue(c->mb, txn, &item, now, &qseq);
+    if (!rc)
+        return store_commit(&txn);
+    store_abort(&txn);
+    return rc;
+}
+
+static int
+ack(ctx_t *c, const char *who, const uint8_t id[16], uint64_t now, mailbox_ack_t *out)
+{
+    MDB_txn *txn = NULL;
+    int rc = store_begin(c->fx->store, false, &txn);
+    if (!rc)
+        rc = mailbox_ack(c->mb, txn, who, id, now, out);
+    if (!rc)
+        return store_commit(&txn);
+    store_abort(&txn);
+    return rc;
+}
+
+static uint64_t
+depth(ctx_t *c, const char *who)
+{
+    MDB_txn *txn = NULL;
+    uint64_t d = 99;
+    assert_int_equal(store_begin(c->fx->store, true, &txn), 0);
+    assert_int_equal(mailbox_depth(c->mb, txn, who, &d), 0);
+    store_abort(&txn);
+    return d;
+}
+
+static mailbox_state_t
+state_of(ctx_t *c, const uint8_t id[16])
+{
+    MDB_txn *txn = NULL;
+    mailbox_state_t s = MAILBOX_UNKNOWN;
+    assert_int_equal(store_begin(c->fx->store, true, &txn), 0);
+    assert_int_equal(mailbox_state(c->mb, txn, id, &s), 0);
+    store_abort(&txn);
+    return s;
+}
+
+/* What a scan delivers: the frames (first byte, or the decoded envelope for receipts). */
+typedef struct {
+    uint64_t seqs[64];
+    uint8_t tags[64];
+    uint8_t *frames[64];
+    size_t lens[64];
+    size_t n;
+    size_t stop_after;
+} seen_t;
+
+static bool
+on_deliver(void *arg, uint64_t qseq, const uint8_t *frame, size_t len)
+{
+    seen_t *s = arg;
+    s->seqs[s->n] = qseq;
+    s->tags[s->n] = len ? frame[0] : 0;
+    s->frames[s->n] = xmalloc(len);
+    memcpy(s->frames[s->n], frame, len);
+    s->lens[s->n] = len;
+    s->n++;
+    return s->n < s->stop_after;
+}
+
+static void
+scan(ctx_t *c, const char *who, uint64_t after, uint64_t now, seen_t *s)
+{
+    MDB_txn *txn = NULL;
+    for (size_t i = 0; i < s->n; i++)
+        free(s->frames[i]);
+    s->n = 0;
+    if (!s->stop_after)
+        s->stop_after = 64;
+    assert_int_equal(store_begin(c->fx->store, true, &txn), 0);
+    assert_int_equal(mailbox_scan(c->mb, txn, who, after, now, on_deliver, s), 0);
+    store_abort(&txn);
+}
+
+static void
+seen_free(seen_t *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->frames[i]);
+    s->n = 0;
+}
+
+/* Decodes delivered receipt number i and checks what it says. */
+static void
+check_receipt(
+    const seen_t *s, size_t i, const uint8_t id[16], const char *recipient, uint64_t delivered_at)
+{
+    pbuf_t *pb = NULL;
+    assert_int_equal(wire_decode(s->frames[i], s->lens[i], &pb, NULL), 0);
+    const Refnet__Envelope *env = (const Refnet__Envelope *)pbuf_msg(pb);
+    assert_int_equal(env->body_case, REFNET__ENVELOPE__BODY_MAIL);
+    assert_int_equal(env->mail->content_case, REFNET__MAIL__CONTENT_RECEIPT);
+    assert_string_equal(env->mail->from, "");
+    assert_memory_equal(env->mail->receipt->msg_id.data, id, 16);
+    assert_string_equal(env->mail->receipt->recipient, recipient);
+    assert_int_equal(env->mail->receipt->delivered_at_ms, delivered_at);
+    pbuf_destroy(&pb);
+}
+
+static void
+test_fifo_per_recipient(void **state)
+{
+    ctx_t *c = *state;
+    uint8_t id[16];
+    seen_t s = { 0 };
+    for (uint8_t i = 1; i <= 5; i++) {
+        uid_msgid(id);
+        assert_int_equal(put(c, i % 2 ? "a" : "b", i == 3 ? "y" : "x", id, i, 0, T0), 0);
+    }
+    assert_int_equal(depth(c, "x"), 4);
+    assert_int_equal(depth(c, "y"), 1);
+    scan(c, "x", 0, T0, &s);
+    assert_int_equal(s.n, 4);
+    const uint8_t expect[] = { 1, 2, 4, 5 };
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(s.tags[i], expect[i]);
+        if (i)
+            assert_true(s.seqs[i] > s.seqs[i - 1]);
+    }
+    /* A cursor continues after what was sent; a stopping callback stops the scan. */
+    scan(c, "x", s.seqs[1], T0, &s);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.tags[0], 4);
+    s.stop_after = 1;
+    scan(c, "x", 0, T0, &s);
+    assert_int_equal(s.n, 1);
+    seen_free(&s);
+}
+
+static void
+test_ack_makes_receipt(void **state)
+{
+    ctx_t *c = *state;
+    uint8_t id[16];
+    mailbox_ack_t done;
+    seen_t s = { 0 };
+    uid_msgid(id);
+    assert_int_equal(put(c, "a", "b", id, 7, 0, T0), 0);
+    assert_int_equal(state_of(c, id), MAILBOX_QUEUED);
+    /* Only the recipient can acknowledge it. */
+    assert_int_equal(ack(c, "a", id, T0 + 5, &done), REFNET_ENOTFOUND);
+    assert_int_equal(ack(c, "c", id, T0 + 5, &done), REFNET_ENOTFOUND);
+    assert_int_equal(depth(c, "b"), 1);
+    assert_int_equal(ack(c, "b", id, T0 + 5, &done), 0);
+    assert_string_equal(done.receipt_to, "a");
+    assert_int_equal(done.qseq, 1);
+    assert_int_equal(depth(c, "b"), 0);
+    assert_int_equal(state_of(c, id), MAILBOX_DONE);
+    /* A second ack changes nothing. */
+    assert_int_equal(ack(c, "b", id, T0 + 6, &done), REFNET_ENOTFOUND);
+    assert_int_equal(depth(c, "a"), 1);
+    scan(c, "a", 0, T0 + 10, &s);
+    assert_int_equal(s.n, 1);
+    check_receipt(&s, 0, id, "b", T0 + 5);
+    seen_free(&s);
+}
+
+static void
+test_duplicate_msg_id_is_not_requeued(void **state)
+{
+    ctx_t *c = *state;
+    uint8_t id[16];
+    mailbox_ack_t done;
+    uid_msgid(id);
+    assert_int_equal(put(c, "a", "b", id, 1, 0, T0), 0);
+    assert_int_equal(put(c, "a", "b", id, 1, 0, T0), REFNET_EEXIST);
+    assert_int_equal(depth(c, "b"), 1);
+    assert_int_equal(ack(c, "b", id, T0, &done), 0);
+    /* Known after delivery too: a resend never reaches the recipient twice. */
+    assert_int_equal(put(c, "a", "b", id, 1, 0, T0), REFNET_EEXIST);
+    assert_int_equal(depth(c, "b"), 0);
+}
+
+static void
+test_queue_full(void **state)
+{
+    ctx_t *c = *state;
+    uint8_t id[16];
+    MDB_txn *txn = NULL;
+    mailbox_ack_t done;
+    uint8_t first[16];
+    for (int i = 0; i < 3; i++) {
+        uid_msgid(id);
+        if (i == 0)
+            memcpy(first, id, 16);
+        assert_int_equal(put(c, "a", "b", id, 1, 0, T0), 0);
+    }
+    uid_msgid(id);
+    assert_int_equal(put(c, "a", "b", id, 1, 0, T0), REFNET_EQUEUEFULL);
+    assert_int_equal(store_begin(c->fx->store, true, &txn), 0);
+    assert_int_equal(mailbox_room(c->mb, txn, "b"), REFNET_EQUEUEFULL);
+    assert_int_equal(mailbox_room(c->mb, txn, "a"), 0);
+    store_abort(&txn);
+    assert_int_equal(depth(c, "b"), 3);
+    /* Receipts are never refused: b acks into a's full mailbox. */
+    for (int i = 0; i < 3; i++) {
+        uid_msgid(id);
+        assert_int_equal(put(c, "b", "a", id, 1, 0, T0), 0);
+    }
+    assert_int_equal(ack(c, "b", first, T0, &done), 0);
+    assert_int_equal(depth(c, "a"), 4);
+    assert_int_equal(depth(c, "b"), 2);
+    uid_msgid(id);
+    assert_int_equal(put(c, "a", "b", id, 1, 0, T0), 0);
+}
+
+static void
+test_expiry_moves_to_dead_and_tells_sender(void **state)
+{
+    ctx_t *c = *state;
+    uint8_t old[16], fresh[16];
+    MDB_txn *txn = NULL;
+    size_t expired = 0;
+    seen_t s = { 0 };
+    uid_msgid(old);
+    uid_msgid(fresh);
+    assert_int_equal(put(c, "a", "b", old, 1, 1000, T0), 0);
+    assert_int_equal(put(c, "a", "b", fresh, 2, 0, T0), 0);
+    /* Expired messages are no longer delivered, even before the sweep. */
+    scan(c, "b", 0, T0 + 1500, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.tags[0], 2);
+
+    assert_int_equal(store_begin(c->fx->store, false, &txn), 0);
+    assert_int_equal(mailbox_sweep(c->mb, txn, T0 + 1500, 100, NULL, NULL, &expired), 0);
+    assert_int_equal(store_commit(&txn), 0);
+    assert_int_equal(expired, 1);
+    assert_int_equal(depth(c, "b"), 1);
+    assert_int_equal(state_of(c, old), MAILBOX_DEAD);
+    assert_int_equal(state_of(c, fresh), MAILBOX_QUEUED);
+
+    MDB_val val;
+    assert_int_equal(store_begin(c->fx->store, true, &txn), 0);
+    assert_int_equal(store_get(txn, bstore_db(c->fx->store, BSTORE_DEAD), old, 16, &val), 0);
+    store_abort(&txn);
+
+    scan(c, "a", 0, T0 + 1500, &s);
+    assert_int_equal(s.n, 1);
+    check_receipt(&s, 0, old, "b", 0);
+    seen_free(&s);
+
+    /* The default TTL (60 s) applies to the other one. */
+    assert_int_equal(store_begin(c->fx->store, false, &txn), 0);
+    assert_int_equal(mailbox_sweep(c->mb, txn, T0 + 61000, 100, NULL, NULL, &expired), 0);
+    assert_int_equal(store_commit(&txn), 0);
+    assert_int_equal(expired, 1);
+    assert_int_equal(depth(c, "b"), 0);
+}
+
+static void
+test_finished_ids_are_forgotten_after_retention(void **state)
+{
+    ctx_t *c = *state;
+    uint8_t id[16];
+    mailbox_ack_t done;
+    MDB_txn *txn = NULL;
+    size_t expired = 9;
+    uid_msgid(id);
+    assert_int_equal(put(c, "a", "b", id, 1, 0, T0), 0);
+    assert_int_equal(ack(c, "b", id, T0 + 10, &done), 0);
+    /* Sweeping before the retention ends keeps it; after, it is gone. */
+    assert_int_equal(store_begin(c->fx->store, false, &txn), 0);
+    assert_int_equal(mailbox_sweep(c->mb, txn, T0 + 3600000, 100, NULL, NULL, &expired), 0);
+    assert_int_equal(store_commit(&txn), 0);
+    assert_int_equal(state_of(c, id), MAILBOX_DONE);
+    assert_int_equal(store_begin(c->fx->store, false, &txn), 0);
+    assert_int_equal(mailbox_sweep(c->mb, txn, T0 + 3600011, 100, NULL, NULL, &expired), 0);
+    assert_int_equal(store_commit(&txn), 0);
+    assert_int_equal(expired, 0);
+    assert_int_equal(state_of(c, id), MAILBOX_UNKNOWN);
+}
+
+static void
+test_limits_on_input(void **state)
+{
+    ctx_t *c = *state;
+    uint8_t id[16];
+    uid_msgid(id);
+    assert_int_equal(put(c, "a", "b", id, 1, WIRE_MAX_TTL_MS + 1, T0), REFNET_EINVAL);
+    assert_int_equal(depth(c, "b"), 0);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_fifo_per_recipient, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ack_makes_receipt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_msg_id_is_not_requeued, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_queue_full, setup_small, teardown),
+        cmocka_unit_test_setup_teardown(test_expiry_moves_to_dead_and_tells_sender, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_finished_ids_are_forgotten_after_retention, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_limits_on_input, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,96 @@
+/* test_uid: UUID v4 and message ids.
+ *
+ * Checks the canonical form, the version and variant bits, that ids do not repeat, and the
+ * edge cases of uid_is_uuid(), which validates handoff ids arriving from the network. */
+#include <ctype.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "uid.h"
+
+static void
+test_new_is_canonical_v4(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 200; i++) {
+        char id[UID_STR_LEN];
+        uid_new(id);
+        assert_int_equal(strlen(id), 36);
+        assert_true(uid_is_uuid(id));
+        assert_int_equal(id[14], '4');           /* version 4 */
+        assert_non_null(strchr("89ab", id[19])); /* RFC 4122 variant */
+        for (size_t j = 0; j < 36; j++)
+            assert_false(isupper((unsigned char)id[j])); /* lower case */
+    }
+}
+
+static void
+test_new_does_not_repeat(void **state)
+{
+    (void)state;
+    enum { N = 500 };
+    static char ids[N][UID_STR_LEN];
+    for (int i = 0; i < N; i++)
+        uid_new(ids[i]);
+    for (int i = 0; i < N; i++)
+        for (int j = i + 1; j < N; j++)
+            assert_string_not_equal(ids[i], ids[j]);
+}
+
+static void
+test_is_uuid(void **state)
+{
+    (void)state;
+    assert_true(uid_is_uuid("6f1c2a9e-3b4d-4e5f-8a6b-7c8d9e0f1a2b"));
+    assert_true(uid_is_uuid("6F1C2A9E-3B4D-4E5F-8A6B-7C8D9E0F1A2B")); /* either case */
+    assert_true(uid_is_uuid("00000000-0000-0000-0000-000000000000")); /* any version */
+    const char *bad[] = {
+        "",
+        "6f1c2a9e-3b4d-4e5f-8a6b-7c8d9e0f1a2",   /* one short */
+        "6f1c2a9e-3b4d-4e5f-8a6b-7c8d9e0f1a2b0", /* one long */
+        "6f1c2a9e3b4d-4e5f-8a6b-7c8d9e0f1a2b-",  /* dash moved */
+        "6f1c2a9e-3b4d-4e5f-8a6b-7c8d9e0f1a2g",  /* not hex */
+        "{6f1c2a9e-3b4d-4e5f-8a6b-7c8d9e0f1a}",  /* braces */
+        "6f1c2a9e 3b4d 4e5f 8a6b 7c8d9e0f1a2b",  /* spaces */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_false(uid_is_uuid(bad[i]));
+    assert_false(uid_is_uuid(NULL));
+}
+
+static void
+test_msgid(void **state)
+{
+    (void)state;
+    uint8_t a[UID_MSGID_LEN], b[UID_MSGID_LEN];
+    uid_msgid(a);
+    uid_msgid(b);
+    assert_memory_not_equal(a, b, UID_MSGID_LEN);
+
+    const uint8_t known[UID_MSGID_LEN] = { 0x00, 0x01, 0x7f, 0x80, 0xab, 0xcd, 0xef, 0xff,
+                                           0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x90 };
+    char hex[2 * UID_MSGID_LEN + 1];
+    uid_msgid_hex(known, sizeof known, hex);
+    assert_string_equal(hex, "00017f80abcdefff1020304050607090");
+    uid_msgid_hex(known, 3, hex); /* a short id prints what it has */
+    assert_string_equal(hex, "00017f");
+    uid_msgid_hex(known, 40, hex); /* a long one is cut at 16 bytes */
+    assert_int_equal(strlen(hex), 32);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_new_is_canonical_v4),
+        cmocka_unit_test(test_new_does_not_repeat),
+        cmocka_unit_test(test_is_uuid),
+        cmocka_unit_test(test_msgid),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
