@@ -1,6 +1,6 @@
 /* broker_limits: every limit of refnet-broker, with the reason for its number.
  *
- * The wire limits (frame size, string lengths, counts) live in proto/limits.h and apply to both
+ * The wire limits (frame size, string lengths, counts) live in proto/wire_limits.h and apply to both
  * daemons; these are the broker's own: storage, queues, windows, batches and timers. Going over
  * one of them means a refusal with a Result naming it, a log line and a counter, never a crash
  * and never a silent drop. Header only; no state. */

@@ -40,6 +40,12 @@ for arg in "$@"; do
 done
 
 MAIN_PID=$BASHPID
+# Headings and commands stand out on a terminal; plain text otherwise (logs, CI).
+if [[ -t 1 ]]; then
+    BOLD=$'\033[1m' CYAN=$'\033[36m' PLAIN=$'\033[0m'
+else
+    BOLD='' CYAN='' PLAIN=''
+fi
 STEP_NO=0
 STEP_NAME="start"
 QS=
@@ -54,7 +60,7 @@ declare -A NODE_KEY=()
 step() {
     STEP_NO=$((STEP_NO + 1))
     STEP_NAME=$1
-    printf '\n\033[1m== Step %d: %s ==\033[0m\n' "$STEP_NO" "$STEP_NAME"
+    printf '\n%s== Step %d: %s ==%s\n' "$BOLD" "$STEP_NO" "$STEP_NAME" "$PLAIN"
 }
 
 note() {
@@ -121,10 +127,10 @@ pretty() {
 # succeed.
 show() {
     local out rc=0
-    printf '\n  \033[36m$ %s\033[0m\n' "$(pretty "$@")"
+    printf '\n  %s$ %s%s\n' "$CYAN" "$(pretty "$@")" "$PLAIN"
     out=$("$@" 2>&1) || rc=$?
     [[ -z $out ]] || printf '%s\n' "$out" | sed 's/^/    /'
-    ((rc == 0)) || die "exit $rc from: $*"
+    ((rc == 0)) || die "exit $rc from: $(pretty "$@")"
 }
 
 # quiet LOG CMD...: prints the command and runs it with its output kept in LOG, shown only when
@@ -132,7 +138,7 @@ show() {
 quiet() {
     local log=$1
     shift
-    printf '\n  \033[36m$ %s\033[0m\n' "$(pretty "$@")"
+    printf '\n  %s$ %s%s\n' "$CYAN" "$(pretty "$@")" "$PLAIN"
     if ! "$@" >>"$log" 2>&1; then
         tail -n 40 "$log" >&2
         die "exit status non-zero from: $(pretty "$@") (full output: $log)"
@@ -143,9 +149,9 @@ quiet() {
 capture() {
     local var=$1 out rc=0
     shift
-    printf '\n  \033[36m$ %s\033[0m\n' "$(pretty "$@")"
+    printf '\n  %s$ %s%s\n' "$CYAN" "$(pretty "$@")" "$PLAIN"
     out=$("$@") || rc=$?
-    ((rc == 0)) || die "exit $rc from: $*"
+    ((rc == 0)) || die "exit $rc from: $(pretty "$@")"
     printf '%s\n' "$out" | sed 's/^/    /'
     printf -v "$var" '%s' "$(tail -n 1 <<<"$out")"
 }
@@ -262,7 +268,9 @@ build() {
     step "build"
     local log=${TMPDIR:-/tmp}/refnet-quickstart-build.$$.log
     quiet "$log" cmake -S "$ROOT" -B "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
-    quiet "$log" cmake --build "$ROOT/build" -j"$(nproc)"
+    # Only the three programs: the test suite (tests/run.sh) builds and runs the rest.
+    quiet "$log" cmake --build "$ROOT/build" -j"$(nproc)" --target refnet-broker refnet-node \
+        refnet_cli
     rm -f "$log"
     for b in refnet-broker refnet-node refnet; do
         [[ -x $ROOT/build/bin/$b ]] || die "build/bin/$b was not built"
@@ -304,7 +312,7 @@ start_network() {
 show_spawn() {
     local name=$1
     shift
-    printf '\n  \033[36m$ %s &\033[0m    (log: %s)\n' "$(pretty "$@")" "$QS/logs/$name.log"
+    printf '\n  %s$ %s &%s    (log: %s)\n' "$CYAN" "$(pretty "$@")" "$PLAIN" "$QS/logs/$name.log"
     spawn "$name" "$@"
 }
 

@@ -17,7 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "limits.h"
+#include "wire_limits.h"
 #include "pbuf.h"
 #include "refnet_error.h"
 #include "uid.h"

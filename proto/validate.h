@@ -1,6 +1,6 @@
 /* validate: the field rules of the refnet protocol.
  *
- * Each function checks one message against proto/limits.h and the rules documented in
+ * Each function checks one message against proto/wire_limits.h and the rules documented in
  * proto/refnet.proto: lengths, UTF-8, enum ranges, counts, times, coordinates and identifiers.
  * Each returns 0 or REFNET_EINVAL, and on failure writes one sentence naming the field into
  * `why` (WIRE_WHY_LEN bytes; may be NULL). Stateless. */

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "limits.h"
+#include "wire_limits.h"
 #include "pbuf.h"
 #include "refnet.pb-c.h"
 

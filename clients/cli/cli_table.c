@@ -1,7 +1,7 @@
 /* cli_table: every command of the refnet CLI, as data (see cli_table.h and cli_command.h).
  *
- * Limits come from proto/limits.h so the CLI refuses what the network would refuse, with the
- * same numbers. Choice lists use the names of proto/enums.h; a unit test checks that every
+ * Limits come from proto/wire_limits.h so the CLI refuses what the network would refuse, with
+ * the same numbers. Choice lists use the names of proto/enums.h; a unit test checks that every
  * word listed here parses there. */
 #include "cli_table.h"
 
@@ -10,8 +10,8 @@
 
 #include "cli_print.h"
 #include "clock.h"
-#include "limits.h"
 #include "refnet_error.h"
+#include "wire_limits.h"
 
 #define TABLE_N(a)    (sizeof(a) / sizeof((a)[0]))
 #define TABLE_OPTS(a) .opts = (a), .n_opts = TABLE_N(a)

@@ -16,10 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "limits.h"
 #include "refnet.pb-c.h"
 #include "store.h"
 #include "uid.h"
+#include "wire_limits.h"
 
 typedef struct api api_t;
 

@@ -17,9 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "limits.h"
 #include "store.h"
 #include "uid.h"
+#include "wire_limits.h"
 
 #define APICALL_MESSAGE_LEN 512
 

@@ -18,6 +18,9 @@
 #include "wire.h"
 #include "xmalloc.h"
 
+/* Who an event is recorded by when the network, not an agency, made it. */
+#define HANDOFF_BY_NETWORK "network"
+
 static int handoff_fail(char *why, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -572,12 +575,41 @@ handoff_set_time(MDB_txn *txn, const store_t *st, const char *id, uint64_t at, b
     return rc;
 }
 
-int
-handoff_apply_receipt(MDB_txn *txn, const store_t *st, const Refnet__Receipt *r)
+/* Records that a message of handoff `rec` expired undelivered (a receipt without a delivery
+ * time). A request that never arrived ends the handoff's chances: its outcome is "expired". */
+static int
+handoff_expired(MDB_txn *txn,
+                const store_t *st,
+                const Refnet__HandoffRecord *rec,
+                const Refnet__Receipt *r,
+                uint64_t now)
 {
+    Refnet__HandoffEvent ev = REFNET__HANDOFF_EVENT__INIT;
+    char reason[HANDOFF_WHY_LEN];
+    snprintf(reason, sizeof reason, "a message to %s expired before it was delivered",
+             r->recipient);
+    ev.at_ms = now;
+    ev.by = (char *)HANDOFF_BY_NETWORK;
+    ev.reason = reason;
+    if (rec->role == REFNET__HANDOFF_ROLE__HANDOFF_ROLE_SENDER &&
+        rec->status == REFNET__HANDOFF_STATUS__HANDOFF_STATUS_REQUESTED)
+        ev.outcome = REFNET__OUTCOME__OUTCOME_EXPIRED;
+    return handoff_put_step(txn, st, rec, &ev, now);
+}
+
+int
+handoff_apply_receipt(MDB_txn *txn, const store_t *st, const Refnet__Receipt *r, uint64_t now)
+{
+    pbuf_t *pb = NULL;
     if (!handoff_given(r->handoff_id))
         return 0;
-    return handoff_set_time(txn, st, r->handoff_id, r->delivered_at_ms, true);
+    if (r->delivered_at_ms != 0)
+        return handoff_set_time(txn, st, r->handoff_id, r->delivered_at_ms, true);
+    int rc = handoff_get(txn, st, r->handoff_id, &pb);
+    if (rc == 0)
+        rc = handoff_expired(txn, st, (const Refnet__HandoffRecord *)pbuf_msg(pb), r, now);
+    pbuf_destroy(&pb);
+    return rc;
 }
 
 int

@@ -18,10 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "limits.h"
 #include "records.pb-c.h"
 #include "store.h"
 #include "uid.h"
+#include "wire_limits.h"
 
 #define HANDOFF_WHY_LEN 256
 
@@ -93,9 +93,12 @@ int handoff_apply_mail(MDB_txn *txn,
                        const Refnet__Mail *mail,
                        uint64_t now,
                        char *why);
-/* Records a delivery receipt: sets delivered_at on the sender-side record the first time.
- * Returns 0 (also when the receipt names no handoff), REFNET_ENOTFOUND or a store error. */
-int handoff_apply_receipt(MDB_txn *txn, const store_t *st, const Refnet__Receipt *r);
+/* Records a delivery receipt: sets delivered_at on the sender-side record the first time. A
+ * receipt without a delivery time means the broker gave up on the message (its TTL ran out):
+ * that is recorded as an event by "network", and a request that never arrived gets the
+ * outcome "expired". Returns 0 (also when the receipt names no handoff), REFNET_ENOTFOUND
+ * or a store error. */
+int handoff_apply_receipt(MDB_txn *txn, const store_t *st, const Refnet__Receipt *r, uint64_t now);
 /* Records that the broker stored the handoff's first message (stored_at, the first time).
  * Returns 0, REFNET_ENOTFOUND or a store error. */
 int handoff_stored(MDB_txn *txn, const store_t *st, const char *id, uint64_t stored_at);

@@ -121,7 +121,7 @@ inbound_apply_mail(inbound_batch_t *b, const Refnet__Mail *mail)
     char why[HANDOFF_WHY_LEN] = "";
     int rc;
     if (mail->content_case == REFNET__MAIL__CONTENT_RECEIPT) {
-        rc = handoff_apply_receipt(b->txn, b->st, mail->receipt);
+        rc = handoff_apply_receipt(b->txn, b->st, mail->receipt, b->now);
         if (rc == 0)
             b->stats->receipts++;
         else if (!inbound_is_storage_error(rc))

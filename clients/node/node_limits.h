@@ -1,12 +1,12 @@
 /* node_limits: every limit of refnet-node, with the reason for its number.
  *
- * The wire limits (frame size, string lengths, counts) are in proto/limits.h; these are the
+ * The wire limits (frame size, string lengths, counts) are in proto/wire_limits.h; these are the
  * node's own: its LMDB map, its outbox, its local API and its timers. Going over a limit is an
  * error with a counter and a log line (or an API error for the caller), never a crash. */
 #ifndef REFNET_NODE_LIMITS_H
 #define REFNET_NODE_LIMITS_H
 
-#include "limits.h"
+#include "wire_limits.h"
 
 /* LMDB map size. A node holds the directory replica (a few KiB per service, so 10,000
  * services are ~50 MiB), its persons, consents and handoffs, and a bounded outbox. 256 MiB is

@@ -14,9 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "limits.h"
 #include "node_limits.h"
 #include "uid.h"
+#include "wire_limits.h"
 
 /* libzmq routing ids are at most 255 bytes; a REQ delimiter is empty. */
 #define PENDING_FRAME_MAX 255

@@ -26,14 +26,27 @@ setup(void **state)
     t->fx = nfx_new();
     assert_non_null(t->fx);
     t->api = api_new(t->fx->st, "harbor", "Harbor House", "tcp://127.0.0.1:7400");
-    nfx_service_t beds = { .id = "beds-1", .agency = "lighthouse", .name = "Crisis beds",
-                           .description = "Short stay beds", .ntax = 2, .has_location = true,
-                           .lat = 40.7128, .lon = -74.0060, .available = 3, .accepting = true };
+    nfx_service_t beds = { .id = "beds-1",
+                           .agency = "lighthouse",
+                           .name = "Crisis beds",
+                           .description = "Short stay beds",
+                           .ntax = 2,
+                           .has_location = true,
+                           .lat = 40.7128,
+                           .lon = -74.0060,
+                           .available = 3,
+                           .accepting = true };
     beds.taxonomy[0] = "housing-shelter";
     beds.taxonomy[1] = "crisis";
-    nfx_service_t own = { .id = "peer-1", .agency = "harbor", .name = "Peer support",
-                          .ntax = 1, .has_location = true, .lat = 40.73, .lon = -73.99,
-                          .available = 0, .accepting = true };
+    nfx_service_t own = { .id = "peer-1",
+                          .agency = "harbor",
+                          .name = "Peer support",
+                          .ntax = 1,
+                          .has_location = true,
+                          .lat = 40.73,
+                          .lon = -73.99,
+                          .available = 0,
+                          .accepting = true };
     own.taxonomy[0] = "peer-support";
     MDB_txn *txn = nfx_begin(t->fx, false);
     assert_int_equal(nfx_apply_service(txn, t->fx->st, 1, &beds, NULL), 0);
@@ -112,14 +125,18 @@ static void
 test_malformed_requests(void **state)
 {
     t_t *t = *state;
-    const char *bad[] = { "not json", "[1,2]", "{\"op\":5}", "{\"v\":2,\"op\":\"status\"}",
-                          "{\"op\":\"nope\"}", "{\"op\":\"status\",\"args\":[]}",
+    const char *bad[] = { "not json",
+                          "[1,2]",
+                          "{\"op\":5}",
+                          "{\"v\":2,\"op\":\"status\"}",
+                          "{\"op\":\"nope\"}",
+                          "{\"op\":\"status\",\"args\":[]}",
                           "{\"op\":\"status\",\"op\":\"search\"}" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         json_t *doc = call_raw(t, bad[i], strlen(bad[i]));
         assert_string_equal(code_of(doc), "invalid");
-        const char *msg = json_string_value(
-            json_object_get(json_object_get(doc, "error"), "message"));
+        const char *msg =
+            json_string_value(json_object_get(json_object_get(doc, "error"), "message"));
         assert_true(msg && msg[0]);
         json_decref(doc);
     }
@@ -306,8 +323,8 @@ test_directory_changes_wait_for_the_broker(void **state)
     assert_true(json_is_true(json_object_get(json_object_get(doc, "result"), "queued")));
     json_decref(doc);
     free(text);
-    text = api_broker_answer("beds-1", true, REFNET__STATUS__STATUS_FORBIDDEN,
-                             0, "service beds-1 belongs to lighthouse", &len);
+    text = api_broker_answer("beds-1", true, REFNET__STATUS__STATUS_FORBIDDEN, 0,
+                             "service beds-1 belongs to lighthouse", &len);
     doc = json_loadb(text, len, 0, NULL);
     assert_string_equal(code_of(doc), "forbidden");
     json_decref(doc);
@@ -318,11 +335,13 @@ test_directory_changes_wait_for_the_broker(void **state)
     expect_code(t, "service.availability", "{\"id\":\"peer-1\"}", "invalid");
     assert_null(call(t, "service.availability", "{\"id\":\"peer-1\",\"available\":4}"));
     assert_null(call(t, "service.withdraw", "{\"id\":\"beds-1\"}")); /* the broker judges */
-    expect_code(t, "service.publish", "{\"id\":\"x\",\"name\":\"X\",\"taxonomy\":[\"a\"],"
-                                      "\"lat\":91,\"lon\":0}",
+    expect_code(t, "service.publish",
+                "{\"id\":\"x\",\"name\":\"X\",\"taxonomy\":[\"a\"],"
+                "\"lat\":91,\"lon\":0}",
                 "invalid");
-    expect_code(t, "service.publish", "{\"id\":\"x\",\"name\":\"X\",\"taxonomy\":[\"a\"],"
-                                      "\"lat\":40}",
+    expect_code(t, "service.publish",
+                "{\"id\":\"x\",\"name\":\"X\",\"taxonomy\":[\"a\"],"
+                "\"lat\":40}",
                 "invalid");
     expect_code(t, "service.publish", "{\"id\":\"bad id\",\"name\":\"X\",\"taxonomy\":[\"a\"]}",
                 "invalid");

@@ -51,8 +51,7 @@ test_getters(void **state)
     assert_int_equal(apicall_ident_list(&c, args, "l", true, 1, 4, items, &count), 0);
     assert_int_equal(count, 2);
     assert_string_equal(items[1], "y");
-    assert_int_equal(apicall_ident_list(&c, args, "l", true, 3, 4, items, &count),
-                     REFNET_EINVAL);
+    assert_int_equal(apicall_ident_list(&c, args, "l", true, 3, 4, items, &count), REFNET_EINVAL);
     json_decref(args);
 }
 
@@ -64,7 +63,9 @@ test_text_refuses_nul_and_bad_utf8(void **state)
     const char *s = NULL;
     json_t *args = json_object();
     json_object_set_new(args, "nul", json_stringn("a\0b", 3));
-    json_object_set_new(args, "ctl", json_string("a\x01" "b"));
+    json_object_set_new(args, "ctl",
+                        json_string("a\x01"
+                                    "b"));
     assert_int_equal(apicall_text(&c, args, "nul", true, 0, 10, &s), REFNET_EINVAL);
     assert_int_equal(apicall_text(&c, args, "ctl", true, 0, 10, &s), REFNET_EINVAL);
     json_decref(args);

@@ -14,8 +14,8 @@
 #define C_OWN_WORDS REFNET__CATEGORY__CATEGORY_OWN_WORDS
 #define C_NOTES     REFNET__CATEGORY__CATEGORY_NOTES
 
-#define NOW   1800000000000ULL
-#define DAY   (24ULL * 3600 * 1000)
+#define NOW 1800000000000ULL
+#define DAY (24ULL * 3600 * 1000)
 
 /* A consent for person p1 to agency "harbor" for referral, contact + own-words, effective a
  * day ago, expiring in a day. */
@@ -37,8 +37,13 @@ base_consent(void)
 }
 
 static int
-check(const Refnet__ConsentRecord *c, const char *person, const char *to,
-      const Refnet__Category *cats, size_t n, uint64_t now, const char **why)
+check(const Refnet__ConsentRecord *c,
+      const char *person,
+      const char *to,
+      const Refnet__Category *cats,
+      size_t n,
+      uint64_t now,
+      const char **why)
 {
     return consent_check(c, person, to, "referral", cats, n, now, why);
 }
@@ -141,10 +146,8 @@ test_other_person_and_purpose(void **state)
     assert_int_equal(check(&c, "p2", "harbor", NULL, 0, NOW, NULL), REFNET_ECONSENT);
     assert_int_equal(consent_check(&c, "p1", "harbor", "research", NULL, 0, NOW, NULL),
                      REFNET_ECONSENT);
-    assert_false(consent_in_force(&(Refnet__ConsentRecord){ .base = c.base,
-                                                           .revoked_at_ms = 1,
-                                                           .effective_at_ms = 0 },
-                                  NOW));
+    assert_false(consent_in_force(
+        &(Refnet__ConsentRecord){ .base = c.base, .revoked_at_ms = 1, .effective_at_ms = 0 }, NOW));
     assert_true(consent_in_force(&c, NOW));
 }
 
@@ -159,38 +162,36 @@ test_records_find_revoke_list(void **state)
     char expired[UID_STR_LEN], good[UID_STR_LEN], other[UID_STR_LEN];
     uint64_t now = clock_now_ms();
     Refnet__Category cats[] = { C_CONTACT };
-    assert_int_equal(nfx_add_consent(txn, fx->st, "p1", "harbor", cats, 1, now - 2 * DAY,
-                                     now - DAY, expired),
-                     0);
-    assert_int_equal(nfx_add_consent(txn, fx->st, "p2", "harbor", cats, 1, now - DAY,
-                                     now + DAY, other),
-                     0);
+    assert_int_equal(
+        nfx_add_consent(txn, fx->st, "p1", "harbor", cats, 1, now - 2 * DAY, now - DAY, expired),
+        0);
+    assert_int_equal(
+        nfx_add_consent(txn, fx->st, "p2", "harbor", cats, 1, now - DAY, now + DAY, other), 0);
 
     pbuf_t *found = NULL;
     const char *why = NULL;
-    assert_int_equal(consent_find_valid(txn, fx->st, "p1", "harbor", "referral", cats, 1, now,
-                                        &found, &why),
-                     REFNET_ECONSENT);
+    assert_int_equal(
+        consent_find_valid(txn, fx->st, "p1", "harbor", "referral", cats, 1, now, &found, &why),
+        REFNET_ECONSENT);
     assert_string_equal(why, "the consent has expired");
-    assert_int_equal(consent_find_valid(txn, fx->st, "p9", "harbor", "referral", cats, 1, now,
-                                        &found, &why),
-                     REFNET_ECONSENT);
+    assert_int_equal(
+        consent_find_valid(txn, fx->st, "p9", "harbor", "referral", cats, 1, now, &found, &why),
+        REFNET_ECONSENT);
     assert_string_equal(why, "the person has no consent on record");
 
     assert_int_equal(nfx_add_consent(txn, fx->st, "p1", "*", cats, 1, now - DAY, now + DAY, good),
                      0);
-    assert_int_equal(consent_find_valid(txn, fx->st, "p1", "harbor", "referral", cats, 1, now,
-                                        &found, &why),
-                     0);
+    assert_int_equal(
+        consent_find_valid(txn, fx->st, "p1", "harbor", "referral", cats, 1, now, &found, &why), 0);
     assert_string_equal(((Refnet__ConsentRecord *)pbuf_msg(found))->id, good);
     pbuf_destroy(&found);
 
     assert_int_equal(consent_revoke(txn, fx->st, good, now), 0);
     assert_int_equal(consent_revoke(txn, fx->st, good, now), REFNET_EINVAL);
     assert_int_equal(consent_revoke(txn, fx->st, "nope", now), REFNET_ENOTFOUND);
-    assert_int_equal(consent_find_valid(txn, fx->st, "p1", "harbor", "referral", cats, 1, now,
-                                        &found, &why),
-                     REFNET_ECONSENT);
+    assert_int_equal(
+        consent_find_valid(txn, fx->st, "p1", "harbor", "referral", cats, 1, now, &found, &why),
+        REFNET_ECONSENT);
     /* Two candidates fail: the reason given is that of the one that passed more rules
      * (expired is checked after revoked). */
     assert_string_equal(why, "the consent has expired");
@@ -222,8 +223,7 @@ test_each_filters_by_person_and_max(void **state)
     char id[UID_STR_LEN];
     Refnet__Category cats[] = { C_NEEDS };
     for (int i = 0; i < 5; i++)
-        assert_int_equal(nfx_add_consent(txn, fx->st, i < 3 ? "pa" : "pb", "x", cats, 1, 1,
-                                         2, id),
+        assert_int_equal(nfx_add_consent(txn, fx->st, i < 3 ? "pa" : "pb", "x", cats, 1, 1, 2, id),
                          0);
     int n = 0;
     assert_int_equal(consent_each(txn, fx->st, "pa", 100, count_visit, &n), 0);

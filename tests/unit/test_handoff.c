@@ -34,11 +34,16 @@ setup(void **state)
     p->b = nfx_new();
     assert_non_null(p->a);
     assert_non_null(p->b);
-    nfx_service_t s = { .id = "beds-1", .agency = "lighthouse", .name = "Crisis beds",
-                        .ntax = 1, .available = 3, .accepting = true };
+    nfx_service_t s = { .id = "beds-1",
+                        .agency = "lighthouse",
+                        .name = "Crisis beds",
+                        .ntax = 1,
+                        .available = 3,
+                        .accepting = true };
     s.taxonomy[0] = "housing-shelter";
-    nfx_service_t own = { .id = "peer-1", .agency = "harbor", .name = "Peer support",
-                          .ntax = 1, .available = -1 };
+    nfx_service_t own = {
+        .id = "peer-1", .agency = "harbor", .name = "Peer support", .ntax = 1, .available = -1
+    };
     own.taxonomy[0] = "peer-support";
     nfx_t *both[] = { p->a, p->b };
     for (int i = 0; i < 2; i++) {
@@ -46,8 +51,7 @@ setup(void **state)
         assert_int_equal(nfx_apply_service(txn, both[i]->st, 1, &s, NULL), 0);
         assert_int_equal(nfx_apply_service(txn, both[i]->st, 2, &own, NULL), 0);
         if (i == 0)
-            assert_int_equal(nfx_add_person(txn, both[i]->st, "Sam Doe", "555-0100", p->person),
-                             0);
+            assert_int_equal(nfx_add_person(txn, both[i]->st, "Sam Doe", "555-0100", p->person), 0);
         assert_int_equal(store_commit(&txn), 0);
     }
     *state = p;
@@ -67,9 +71,11 @@ teardown(void **state)
 static handoff_start_t
 start_req(const pair_t *p)
 {
-    handoff_start_t r = { .person_id = p->person, .service_id = "beds-1",
+    handoff_start_t r = { .person_id = p->person,
+                          .service_id = "beds-1",
                           .own_words = "I want a quiet place to stay",
-                          .mode = REFNET__CONTACT_MODE__CONTACT_MODE_PHONE, .accompany = true };
+                          .mode = REFNET__CONTACT_MODE__CONTACT_MODE_PHONE,
+                          .accompany = true };
     return r;
 }
 
@@ -79,9 +85,8 @@ grant(pair_t *p, const char *to, const Refnet__Category *cats, size_t n)
     char id[UID_STR_LEN];
     uint64_t now = clock_now_ms();
     MDB_txn *txn = nfx_begin(p->a, false);
-    assert_int_equal(nfx_add_consent(txn, p->a->st, p->person, to, cats, n, now - DAY,
-                                     now + DAY, id),
-                     0);
+    assert_int_equal(
+        nfx_add_consent(txn, p->a->st, p->person, to, cats, n, now - DAY, now + DAY, id), 0);
     assert_int_equal(store_commit(&txn), 0);
 }
 
@@ -141,8 +146,12 @@ status_of(nfx_t *fx, const char *id)
 
 /* Runs a local status change on `fx` and commits it when accepted. */
 static int
-set_status(nfx_t *fx, const char *self, const char *id, Refnet__HandoffStatus s,
-           const char *reason, char *why)
+set_status(nfx_t *fx,
+           const char *self,
+           const char *id,
+           Refnet__HandoffStatus s,
+           const char *reason,
+           char *why)
 {
     MDB_txn *txn = nfx_begin(fx, false);
     int rc = handoff_set_status(txn, fx->st, self, id, s, reason, 0, clock_now_ms(), why);
@@ -201,8 +210,7 @@ test_start_lookups(void **state)
     assert_int_equal(handoff_start(txn, p->a->st, "harbor", &req, 1, id, to, why),
                      REFNET_ENOTFOUND);
     req.service_id = "peer-1";
-    assert_int_equal(handoff_start(txn, p->a->st, "harbor", &req, 1, id, to, why),
-                     REFNET_EINVAL);
+    assert_int_equal(handoff_start(txn, p->a->st, "harbor", &req, 1, id, to, why), REFNET_EINVAL);
     assert_non_null(strstr(why, "belongs to this agency"));
     req.service_id = "beds-1";
     req.person_id = "00000000-0000-4000-8000-000000000000";
@@ -290,10 +298,10 @@ test_cancel_and_milestones(void **state)
     assert_int_equal(carry(p->a, &p->last_a, "harbor", p->b, "lighthouse"), 0);
 
     MDB_txn *txn = nfx_begin(p->a, false);
-    assert_int_equal(handoff_milestone(txn, p->a->st, "harbor", id, REFNET__MILESTONE__MILESTONE_INTRODUCED,
-                                       REFNET__CONTACT_MODE__CONTACT_MODE_VIDEO, clock_now_ms(),
-                                       why),
-                     0);
+    assert_int_equal(
+        handoff_milestone(txn, p->a->st, "harbor", id, REFNET__MILESTONE__MILESTONE_INTRODUCED,
+                          REFNET__CONTACT_MODE__CONTACT_MODE_VIDEO, clock_now_ms(), why),
+        0);
     assert_int_equal(store_commit(&txn), 0);
     txn = nfx_begin(p->b, false);
     assert_int_equal(handoff_milestone(txn, p->b->st, "lighthouse", id,
@@ -368,15 +376,42 @@ test_stored_and_receipt(void **state)
     MDB_txn *txn = nfx_begin(p->a, false);
     assert_int_equal(handoff_stored(txn, p->a->st, id, 1700000000000ULL), 0);
     assert_int_equal(handoff_stored(txn, p->a->st, id, 1799999999999ULL), 0); /* first wins */
-    assert_int_equal(handoff_apply_receipt(txn, p->a->st, &r), 0);
+    assert_int_equal(handoff_apply_receipt(txn, p->a->st, &r, 1), 0);
     r.handoff_id = (char *)"";
-    assert_int_equal(handoff_apply_receipt(txn, p->a->st, &r), 0);
+    assert_int_equal(handoff_apply_receipt(txn, p->a->st, &r, 1), 0);
     pbuf_t *pb = NULL;
     assert_int_equal(handoff_get(txn, p->a->st, id, &pb), 0);
     const Refnet__HandoffRecord *h = (const Refnet__HandoffRecord *)pbuf_msg(pb);
     assert_int_equal(h->stored_at_ms, 1700000000000ULL);
     assert_int_equal(h->delivered_at_ms, 1800000000000ULL);
     assert_true(h->sent_at_ms > 0);
+    assert_int_equal(h->outcome, REFNET__OUTCOME__OUTCOME_UNSPECIFIED);
+    pbuf_destroy(&pb);
+    store_abort(&txn);
+}
+
+/* A receipt without a delivery time: the request expired at the broker. */
+static void
+test_expired_request(void **state)
+{
+    pair_t *p = *state;
+    char id[UID_STR_LEN];
+    Refnet__Category cats[] = { C_CONTACT, C_OWN_WORDS };
+    grant(p, "lighthouse", cats, 2);
+    start_ok(p, id);
+    Refnet__Receipt r = REFNET__RECEIPT__INIT;
+    r.handoff_id = id;
+    r.recipient = (char *)"lighthouse";
+    MDB_txn *txn = nfx_begin(p->a, false);
+    assert_int_equal(handoff_apply_receipt(txn, p->a->st, &r, 1800000000000ULL), 0);
+    pbuf_t *pb = NULL;
+    assert_int_equal(handoff_get(txn, p->a->st, id, &pb), 0);
+    const Refnet__HandoffRecord *h = (const Refnet__HandoffRecord *)pbuf_msg(pb);
+    assert_int_equal(h->outcome, REFNET__OUTCOME__OUTCOME_EXPIRED);
+    assert_int_equal(h->delivered_at_ms, 0);
+    assert_int_equal(h->n_events, 2);
+    assert_string_equal(h->events[1]->by, "network");
+    assert_non_null(strstr(h->events[1]->reason, "expired"));
     pbuf_destroy(&pb);
     store_abort(&txn);
 }
@@ -392,6 +427,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_cancel_and_milestones, setup, teardown),
         cmocka_unit_test_setup_teardown(test_incoming_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stored_and_receipt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expired_request, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,9 +31,9 @@ setup(void **state)
     assert_non_null(t->fx);
     t->cert = zcert_new();
     zcert_t *server = zcert_new();
-    assert_int_equal(link_open(&t->link, "tcp://127.0.0.1:9", zcert_public_txt(server), t->cert,
-                               "harbor", 1000),
-                     0);
+    assert_int_equal(
+        link_open(&t->link, "tcp://127.0.0.1:9", zcert_public_txt(server), t->cert, "harbor", 1000),
+        0);
     zcert_destroy(&server);
     t->b = xcalloc(1, sizeof *t->b);
     *state = t;

@@ -40,9 +40,9 @@ setup(void **state)
     int port = zsock_bind(t->router, "tcp://127.0.0.1:*");
     assert_true(port > 0);
     snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", port);
-    assert_int_equal(link_open(&t->link, ep, zcert_public_txt(t->server_cert), t->client_cert,
-                               "harbor", HB_MS),
-                     0);
+    assert_int_equal(
+        link_open(&t->link, ep, zcert_public_txt(t->server_cert), t->client_cert, "harbor", HB_MS),
+        0);
     *state = t;
     return 0;
 }
@@ -65,7 +65,9 @@ teardown(void **state)
  * has a frame of kind `want`; returns that envelope (caller destroys) or NULL. Frames the
  * link receives are handed to `on_frame`. */
 static pbuf_t *
-pump_until(t_t *t, Refnet__Envelope__BodyCase want, int ms,
+pump_until(t_t *t,
+           Refnet__Envelope__BodyCase want,
+           int ms,
            void (*on_frame)(t_t *t, const Refnet__Envelope *env))
 {
     uint64_t end = clock_mono_ms() + (uint64_t)ms;

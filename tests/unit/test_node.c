@@ -106,8 +106,8 @@ test_serves_the_api_socket(void **state)
     t_t *t = *state;
     char pub[KEYS_Z85_LEN], sock[128];
     pthread_t th;
-    assert_int_equal(node_create(t->dir, "harbor", "Harbor House", "tcp://127.0.0.1:1",
-                                 BROKER_KEY, (size_t)16 << 20, pub),
+    assert_int_equal(node_create(t->dir, "harbor", "Harbor House", "tcp://127.0.0.1:1", BROKER_KEY,
+                                 (size_t)16 << 20, pub),
                      0);
     assert_int_equal(pthread_create(&th, NULL, run_node, t), 0);
     for (int i = 0; i < 500 && !t->ready; i++)

@@ -46,15 +46,16 @@ nfx_rmrf(const char *dir)
     nftw(dir, nfx_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* Makes a temporary folder and opens a node store in it. Returns NULL on failure. */
+/* Makes a temporary folder and opens a node store in it. A test cannot go on without one,
+ * so failure aborts the test program. */
 static inline nfx_t *
 nfx_new(void)
 {
     nfx_t *fx = xcalloc(1, sizeof *fx);
     snprintf(fx->dir, sizeof fx->dir, "/tmp/refnet-node-test-XXXXXX");
     if (!mkdtemp(fx->dir) || nodedb_open(&fx->st, fx->dir, NFX_MAP_BYTES) != 0) {
-        free(fx);
-        return NULL;
+        fprintf(stderr, "test fixture: cannot make a node store in %s\n", fx->dir);
+        abort();
     }
     return fx;
 }
@@ -93,8 +94,8 @@ typedef struct {
 
 /* Applies a DirUpdate carrying `s` with number `seq`. Returns replica_apply's code. */
 static inline int
-nfx_apply_service(MDB_txn *txn, const store_t *st, uint64_t seq, const nfx_service_t *s,
-                  replica_apply_t *res)
+nfx_apply_service(
+    MDB_txn *txn, const store_t *st, uint64_t seq, const nfx_service_t *s, replica_apply_t *res)
 {
     Refnet__DirUpdate up = REFNET__DIR_UPDATE__INIT;
     Refnet__Service svc = REFNET__SERVICE__INIT;
@@ -125,8 +126,12 @@ nfx_apply_service(MDB_txn *txn, const store_t *st, uint64_t seq, const nfx_servi
 
 /* Applies a tombstone for `id` with number `seq`. */
 static inline int
-nfx_apply_withdraw(MDB_txn *txn, const store_t *st, uint64_t seq, const char *id,
-                   const char *agency, replica_apply_t *res)
+nfx_apply_withdraw(MDB_txn *txn,
+                   const store_t *st,
+                   uint64_t seq,
+                   const char *id,
+                   const char *agency,
+                   replica_apply_t *res)
 {
     Refnet__DirUpdate up = REFNET__DIR_UPDATE__INIT;
     up.seq = seq;
@@ -138,8 +143,8 @@ nfx_apply_withdraw(MDB_txn *txn, const store_t *st, uint64_t seq, const char *id
 
 /* Adds a person; `contact` may be "". */
 static inline int
-nfx_add_person(MDB_txn *txn, const store_t *st, const char *name, const char *contact,
-               char id[UID_STR_LEN])
+nfx_add_person(
+    MDB_txn *txn, const store_t *st, const char *name, const char *contact, char id[UID_STR_LEN])
 {
     Refnet__PersonRecord p = REFNET__PERSON_RECORD__INIT;
     p.name = (char *)name;
@@ -151,8 +156,14 @@ nfx_add_person(MDB_txn *txn, const store_t *st, const char *name, const char *co
 
 /* Adds a consent of `person` for `recipient` and "referral". */
 static inline int
-nfx_add_consent(MDB_txn *txn, const store_t *st, const char *person, const char *recipient,
-                const Refnet__Category *cats, size_t n, uint64_t effective, uint64_t expires,
+nfx_add_consent(MDB_txn *txn,
+                const store_t *st,
+                const char *person,
+                const char *recipient,
+                const Refnet__Category *cats,
+                size_t n,
+                uint64_t effective,
+                uint64_t expires,
                 char id[UID_STR_LEN])
 {
     Refnet__ConsentRecord c = REFNET__CONSENT_RECORD__INIT;

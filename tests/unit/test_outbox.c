@@ -14,7 +14,10 @@
 
 /* Appends a withdraw of `id` and returns its key; writes its msg_id. */
 static uint64_t
-add_withdraw(MDB_txn *txn, const store_t *st, const char *id, const char *handoff,
+add_withdraw(MDB_txn *txn,
+             const store_t *st,
+             const char *id,
+             const char *handoff,
              uint8_t msg_id[UID_MSGID_LEN])
 {
     Refnet__Envelope env = REFNET__ENVELOPE__INIT;

@@ -94,8 +94,8 @@ test_gap_detected_and_head_held(void **state)
     nfx_service_t a = svc("a", "harbor", "A"), c = svc("c", "harbor", "C");
     assert_int_equal(nfx_apply_service(txn, fx->st, 1, &a, &res), 0);
     assert_int_equal(nfx_apply_service(txn, fx->st, 5, &c, &res), 0);
-    assert_true(res.gap);      /* 2..4 are missing */
-    assert_true(res.changed);  /* the newer record is still kept */
+    assert_true(res.gap);     /* 2..4 are missing */
+    assert_true(res.changed); /* the newer record is still kept */
     assert_int_equal(store_commit(&txn), 0);
     assert_int_equal(head_of(fx), 1); /* the head stays until the catch-up ends */
 
@@ -168,9 +168,9 @@ test_matchers(void **state)
 
 static const char *const words[] = { "Harbor", "House", "Lighthouse", "Detox", "Food",
                                      "Bank",   "Legal", "Clinic",     "Peer",  "Recovery" };
-static const char *const codes[] = { "detox",        "detox-youth", "detox.inpatient",
-                                     "detoxify",     "housing",     "housing-shelter",
-                                     "food",         "legal-aid",   "peer-support" };
+static const char *const codes[] = { "detox",    "detox-youth", "detox.inpatient",
+                                     "detoxify", "housing",     "housing-shelter",
+                                     "food",     "legal-aid",   "peer-support" };
 static const char *const queries[] = { "", "house", "DETOX", "o", "bank", "zzz", "peer", "al" };
 
 typedef struct {
@@ -219,9 +219,16 @@ model_make(model_svc_t *m, int i)
 static void
 model_apply(MDB_txn *txn, const store_t *st, model_svc_t *m, uint64_t seq)
 {
-    nfx_service_t s = { .id = m->id, .agency = "ag", .name = m->name, .description = m->desc,
-                        .ntax = m->ntax, .has_location = m->has_location, .lat = m->lat,
-                        .lon = m->lon, .available = m->available, .accepting = m->accepting };
+    nfx_service_t s = { .id = m->id,
+                        .agency = "ag",
+                        .name = m->name,
+                        .description = m->desc,
+                        .ntax = m->ntax,
+                        .has_location = m->has_location,
+                        .lat = m->lat,
+                        .lon = m->lon,
+                        .available = m->available,
+                        .accepting = m->accepting };
     for (size_t t = 0; t < m->ntax; t++)
         s.taxonomy[t] = m->tax[t];
     assert_int_equal(nfx_apply_service(txn, st, seq, &s, NULL), 0);
@@ -233,7 +240,8 @@ static double
 model_distance(double lat1, double lon1, double lat2, double lon2)
 {
     double r = M_PI / 180.0;
-    double c = sin(lat1 * r) * sin(lat2 * r) + cos(lat1 * r) * cos(lat2 * r) * cos((lon2 - lon1) * r);
+    double c =
+        sin(lat1 * r) * sin(lat2 * r) + cos(lat1 * r) * cos(lat2 * r) * cos((lon2 - lon1) * r);
     if (c > 1.0)
         c = 1.0;
     return 6371.0088 * acos(c);

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "limits.h"
+#include "wire_limits.h"
 #include "refnet_error.h"
 #include "samples.h"
 #include "validate.h"
