@@ -390,6 +390,7 @@ broker_frame(broker_t *self, MDB_txn *txn, bsock_msg_t *m, uint64_t now_ms, uint
     dispatch_req_t req = {
         .agency = agency, .peer = peer, .env = (Refnet__Envelope *)pbuf_msg(pb), .now_ms = now_ms
     };
+    log_debug("%s from %s", wire_body_name(req.env->body_case), agency->id);
     if (txn)
         broker_apply(self, txn, &req, &m->rid);
     else
@@ -622,7 +623,7 @@ broker_run(broker_t *self)
             broker_tick(self, mono);
             next_tick = mono + BROKER_TICK_MS;
         }
-        pending = pump_all(&pctx, clock_now_ms());
+        pending = pump_all(&pctx, clock_now_ms(), clock_mono_ms());
     }
     log_info("stopping");
     broker_save_last_seen(self);

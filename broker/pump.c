@@ -85,6 +85,7 @@ pump_sync_step(const pump_ctx_t *ctx, presence_peer_t *peer, MDB_txn *txn)
 typedef struct {
     const pump_ctx_t *ctx;
     presence_peer_t *peer;
+    uint64_t mono;
     pump_sent_t last;
 } pump_delivery_t;
 
@@ -96,6 +97,9 @@ pump_deliver_one(void *arg, uint64_t qseq, const uint8_t *frame, size_t len)
     d->last = pump_send(d->ctx, peer, frame, len);
     if (d->last != PUMP_SENT)
         return false;
+    /* The redelivery timer runs from the first send nothing acknowledged yet. */
+    if (peer->inflight == 0)
+        peer->progress_mono = d->mono;
     d->ctx->counters->delivered++;
     if (qseq <= peer->sent_max)
         d->ctx->counters->redelivered++;
@@ -107,9 +111,10 @@ pump_deliver_one(void *arg, uint64_t qseq, const uint8_t *frame, size_t len)
 }
 
 static pump_sent_t
-pump_deliver(const pump_ctx_t *ctx, presence_peer_t *peer, MDB_txn *txn, uint64_t now_ms)
+pump_deliver(const pump_ctx_t *ctx, presence_peer_t *peer, MDB_txn *txn, uint64_t now_ms,
+             uint64_t mono)
 {
-    pump_delivery_t d = { ctx, peer, PUMP_SENT };
+    pump_delivery_t d = { ctx, peer, mono, PUMP_SENT };
     if (peer->inflight >= ctx->window)
         return PUMP_SENT; /* an ack will kick the peer again */
     int rc =
@@ -122,7 +127,7 @@ pump_deliver(const pump_ctx_t *ctx, presence_peer_t *peer, MDB_txn *txn, uint64_
 }
 
 void
-pump_peer(const pump_ctx_t *ctx, presence_peer_t *peer, uint64_t now_ms)
+pump_peer(const pump_ctx_t *ctx, presence_peer_t *peer, uint64_t now_ms, uint64_t mono)
 {
     MDB_txn *txn = NULL;
     peer->pending = false;
@@ -136,20 +141,20 @@ pump_peer(const pump_ctx_t *ctx, presence_peer_t *peer, uint64_t now_ms)
     if (peer->syncing)
         sent = pump_sync_step(ctx, peer, txn);
     if (sent != PUMP_GONE)
-        sent = pump_deliver(ctx, peer, txn, now_ms);
+        sent = pump_deliver(ctx, peer, txn, now_ms, mono);
     store_abort(&txn);
     if (sent == PUMP_BUSY || peer->syncing)
         peer->pending = peer->rid_len > 0;
 }
 
 bool
-pump_all(const pump_ctx_t *ctx, uint64_t now_ms)
+pump_all(const pump_ctx_t *ctx, uint64_t now_ms, uint64_t mono)
 {
     bool more = false;
     for (size_t i = 0; i < presence_size(ctx->presence); i++) {
         presence_peer_t *peer = presence_at(ctx->presence, i);
         if (peer->pending)
-            pump_peer(ctx, peer, now_ms);
+            pump_peer(ctx, peer, now_ms, mono);
         more = more || peer->pending;
     }
     return more;

@@ -32,11 +32,12 @@ typedef struct {
     uint32_t window; /* in-flight deliveries per peer */
 } pump_ctx_t;
 
-/* Runs the pending work of `peer`; clears peer->pending when nothing is left to send. */
-void pump_peer(const pump_ctx_t *ctx, presence_peer_t *peer, uint64_t now_ms);
+/* Runs the pending work of `peer` at wall time `now_ms` (for TTLs) and monotonic time `mono`
+ * (for the redelivery timer); clears peer->pending when nothing is left to send. */
+void pump_peer(const pump_ctx_t *ctx, presence_peer_t *peer, uint64_t now_ms, uint64_t mono);
 /* Runs pump_peer for every peer with pending work. Returns true when some work is still
  * pending afterwards (a pipe was full, or a catch-up continues). */
-bool pump_all(const pump_ctx_t *ctx, uint64_t now_ms);
+bool pump_all(const pump_ctx_t *ctx, uint64_t now_ms, uint64_t mono);
 /* Sends the DirUpdate `frame` (change `seq`) to every connected peer not in a catch-up. */
 void pump_fanout(const pump_ctx_t *ctx, const uint8_t *frame, size_t len, uint64_t seq);
 /* Restarts delivery from the head of the mailbox for peers that have deliveries in flight

@@ -4,6 +4,7 @@
 #include "link.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "log.h"
@@ -30,6 +31,11 @@ typedef struct {
 struct link {
     zsock_t *dealer;
     zsock_t *monitor;
+    char *endpoint; /* copies: the sockets are rebuilt after a refused handshake */
+    char *server_key;
+    zcert_t *cert;       /* borrowed */
+    uint64_t rebuild_at; /* 0, or when to rebuild the sockets (monotonic ms) */
+    uint64_t rebuilds;   /* sockets built so far, to name each monitor endpoint uniquely */
     const char *agency;
     int heartbeat_ms;
     bool welcomed;
@@ -55,6 +61,41 @@ link_set_options(zsock_t *s, int heartbeat_ms)
     zsock_set_heartbeat_ttl(s, NODE_LIVENESS * heartbeat_ms);
 }
 
+/* Creates the DEALER and its monitor and starts connecting. Returns 0, REFNET_EINVAL or
+ * REFNET_EIO; on failure the half-made sockets are left for link_close_sockets. */
+static int
+link_open_sockets(link_t *self)
+{
+    char monitor_ep[64];
+    self->dealer = zsock_new(ZMQ_DEALER);
+    self->monitor = zsock_new(ZMQ_PAIR);
+    if (!self->dealer || !self->monitor)
+        return REFNET_EIO;
+    zcert_apply(self->cert, self->dealer);
+    zsock_set_curve_serverkey(self->dealer, self->server_key);
+    link_set_options(self->dealer, self->heartbeat_ms);
+    /* A rebuilt link gets a new monitor endpoint: the old one may still be unbinding. */
+    snprintf(monitor_ep, sizeof monitor_ep, "inproc://refnet-node-link-%p-%llu", (void *)self,
+             (unsigned long long)self->rebuilds++);
+    if (zmq_socket_monitor(zsock_resolve(self->dealer), monitor_ep, LINK_EVENTS) != 0 ||
+        zsock_connect(self->monitor, "%s", monitor_ep) != 0)
+        return REFNET_EIO;
+    if (zsock_connect(self->dealer, "%s", self->endpoint) != 0) {
+        log_error("link: cannot connect to %s: %s", self->endpoint, zmq_strerror(zmq_errno()));
+        return REFNET_EINVAL;
+    }
+    return 0;
+}
+
+static void
+link_close_sockets(link_t *self)
+{
+    if (self->dealer)
+        zmq_socket_monitor(zsock_resolve(self->dealer), NULL, 0);
+    zsock_destroy(&self->monitor);
+    zsock_destroy(&self->dealer);
+}
+
 int
 link_open(link_t **out,
           const char *endpoint,
@@ -63,27 +104,15 @@ link_open(link_t **out,
           const char *agency,
           int heartbeat_ms)
 {
-    char monitor_ep[64];
-    int rc = REFNET_EIO;
     link_t *self = xcalloc(1, sizeof *self);
     self->agency = agency;
     self->heartbeat_ms = heartbeat_ms;
-    self->dealer = zsock_new(ZMQ_DEALER);
-    self->monitor = zsock_new(ZMQ_PAIR);
-    if (!self->dealer || !self->monitor)
+    self->endpoint = xstrdup(endpoint);
+    self->server_key = xstrdup(server_key);
+    self->cert = cert;
+    int rc = link_open_sockets(self);
+    if (rc)
         goto err;
-    zcert_apply(cert, self->dealer);
-    zsock_set_curve_serverkey(self->dealer, server_key);
-    link_set_options(self->dealer, heartbeat_ms);
-    snprintf(monitor_ep, sizeof monitor_ep, "inproc://refnet-node-link-%p", (void *)self);
-    if (zmq_socket_monitor(zsock_resolve(self->dealer), monitor_ep, LINK_EVENTS) != 0 ||
-        zsock_connect(self->monitor, "%s", monitor_ep) != 0)
-        goto err;
-    rc = REFNET_EINVAL;
-    if (zsock_connect(self->dealer, "%s", endpoint) != 0) {
-        log_error("link: cannot connect to %s: %s", endpoint, zmq_strerror(zmq_errno()));
-        goto err;
-    }
     *out = self;
     return 0;
 err:
@@ -97,10 +126,9 @@ link_destroy(link_t **self_p)
     if (!self_p || !*self_p)
         return;
     link_t *self = *self_p;
-    if (self->dealer)
-        zmq_socket_monitor(zsock_resolve(self->dealer), NULL, 0);
-    zsock_destroy(&self->monitor);
-    zsock_destroy(&self->dealer);
+    link_close_sockets(self);
+    free(self->endpoint);
+    free(self->server_key);
     free(self);
     *self_p = NULL;
 }
@@ -175,6 +203,36 @@ link_session_end(link_t *self, uint64_t now)
     self->next_hello = now;
 }
 
+/* libzmq treats a refused handshake as a protocol error and never reconnects that socket,
+ * so an agency enrolled after its first attempt would stay cut off. The link rebuilds its
+ * sockets instead, backing off exponentially with jitter so a refused node cannot hammer the
+ * broker. */
+static void
+link_schedule_rebuild(link_t *self, uint64_t now)
+{
+    uint64_t shift = self->stats.refused < 6 ? self->stats.refused - 1 : 5;
+    uint64_t delay = (uint64_t)NODE_REBUILD_MIN_MS << shift;
+    if (delay > NODE_REBUILD_MAX_MS)
+        delay = NODE_REBUILD_MAX_MS;
+    delay += randombytes_uniform((uint32_t)(delay / 4 + 1));
+    self->rebuild_at = now + delay;
+}
+
+static void
+link_rebuild_due(link_t *self, uint64_t now)
+{
+    if (!self->rebuild_at || now < self->rebuild_at)
+        return;
+    self->rebuild_at = 0;
+    link_close_sockets(self);
+    if (link_open_sockets(self) != 0) {
+        log_error("link: cannot rebuild the broker connection; retrying");
+        link_schedule_rebuild(self, now);
+        return;
+    }
+    log_info("link: retrying the broker handshake");
+}
+
 static void
 link_on_event(link_t *self, store_t *st, uint16_t event, uint64_t now)
 {
@@ -195,6 +253,7 @@ link_on_event(link_t *self, store_t *st, uint16_t event, uint64_t now)
             log_warn("link: the broker refused the CURVE handshake (%llu times); is agency %s "
                      "enrolled with this key?",
                      (unsigned long long)self->stats.refused, self->agency);
+        link_schedule_rebuild(self, now);
         break;
     }
 }
@@ -483,6 +542,7 @@ link_tick(link_t *self, store_t *st, uint64_t now, bool *need_sync)
 {
     uint64_t hb = (uint64_t)self->heartbeat_ms;
     *need_sync = false;
+    link_rebuild_due(self, now);
     link_check_liveness(self, now);
     if (!self->welcomed && now >= self->next_hello)
         link_send_hello(self, st, now);

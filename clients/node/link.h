@@ -53,7 +53,8 @@ int link_open(link_t **out,
 /* Closes the sockets. Accepts NULL and *self_p == NULL; nulls *self_p. */
 void link_destroy(link_t **self_p);
 
-/* libzmq handles for zmq_poll (borrowed). */
+/* libzmq handles for zmq_poll (borrowed). They change when link_tick rebuilds the sockets
+ * after a refused handshake, so fetch them again after every link_tick. */
 void *link_socket(link_t *self);
 void *link_monitor_socket(link_t *self);
 

@@ -475,13 +475,14 @@ node_timers(node_t *self)
 int
 node_run(node_t *self, volatile sig_atomic_t *stop)
 {
-    zmq_pollitem_t items[] = {
-        { link_monitor_socket(self->link), 0, ZMQ_POLLIN, 0 },
-        { link_socket(self->link), 0, ZMQ_POLLIN, 0 },
-        { zsock_resolve(self->api_sock), 0, ZMQ_POLLIN, 0 },
-    };
     while (!*stop) {
         int timeout = node_timers(self);
+        /* Built each turn: the link replaces its sockets after a refused handshake. */
+        zmq_pollitem_t items[] = {
+            { link_monitor_socket(self->link), 0, ZMQ_POLLIN, 0 },
+            { link_socket(self->link), 0, ZMQ_POLLIN, 0 },
+            { zsock_resolve(self->api_sock), 0, ZMQ_POLLIN, 0 },
+        };
         if (zmq_poll(items, 3, timeout) < 0) {
             if (zmq_errno() == EINTR)
                 continue;

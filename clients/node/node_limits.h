@@ -78,6 +78,11 @@
 /* ZeroMQ reconnect backoff: quick first retry, exponential up to 5 s (BRIEF.md section 3). */
 #define NODE_RECONNECT_IVL_MS     100
 #define NODE_RECONNECT_IVL_MAX_MS 5000
+/* After the broker refuses the CURVE handshake (not enrolled, or revoked), the link rebuilds
+ * its socket after 1 s, doubling up to 30 s, plus up to a quarter of jitter: an agency enrolled
+ * later connects within seconds, and a refused one costs the broker one handshake per 30 s. */
+#define NODE_REBUILD_MIN_MS 1000
+#define NODE_REBUILD_MAX_MS 30000
 /* Unsent messages are dropped at close after this long: the outbox is durable, so nothing is
  * lost, and shutdown stays prompt. */
 #define NODE_LINGER_MS 200

@@ -3,6 +3,8 @@
  * Linked with each fuzz target in every build (gcc included), so the committed seed corpus and
  * every input a fuzzer once crashed on are replayed by ctest as regression tests, under the
  * sanitizers too when the build has them. Arguments are files or folders (not recursive).
+ * A target that defines LLVMFuzzerInitialize (its one-time set-up) gets it called first, as
+ * libFuzzer would.
  * Exits 0 when every input ran, 1 when a file could not be read or none was found. A bug
  * aborts. */
 #include <dirent.h>
@@ -13,6 +15,8 @@
 #include <sys/stat.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* Weak: most targets have no set-up, and then its address is NULL. */
+int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 
 /* Inputs larger than any frame the targets accept are still replayed, up to this bound. */
 #define REPLAY_MAX_INPUT (4 * 1024 * 1024)
@@ -66,6 +70,8 @@ int
 main(int argc, char **argv)
 {
     int bad = 0, count = 0;
+    if (LLVMFuzzerInitialize)
+        LLVMFuzzerInitialize(&argc, &argv);
     for (int i = 1; i < argc; i++) {
         struct stat st;
         if (stat(argv[i], &st) != 0) {

@@ -38,6 +38,7 @@ typedef struct {
     pthread_t thread;
     atomic_int stop;
     bool running;
+    size_t map_size_mb;
 } ctx_t;
 
 static void *
@@ -53,7 +54,7 @@ start_broker(ctx_t *c)
 {
     broker_config_t cfg;
     broker_config_defaults(&cfg);
-    cfg.map_size_mb = FX_MAP_MB;
+    cfg.map_size_mb = c->map_size_mb ? c->map_size_mb : FX_MAP_MB;
     cfg.heartbeat_ms = 200;
     cfg.bind = "tcp://127.0.0.1:*";
     cfg.stop = &c->stop;
@@ -646,6 +647,84 @@ test_admin_socket(void **state)
     zcert_destroy(&admin);
 }
 
+/* Sends a REQUESTED handoff for a new handoff id carrying a ~4 KiB person packet. */
+static void
+send_big_handoff(zsock_t *s, uint8_t id[16])
+{
+    static char notes[3900];
+    char handoff[UID_STR_LEN];
+    uint8_t packet[4096];
+    Refnet__PersonPacket pp = REFNET__PERSON_PACKET__INIT;
+    Refnet__Category cats[1] = { REFNET__CATEGORY__CATEGORY_NOTES };
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    Refnet__Mail mail = REFNET__MAIL__INIT;
+    Refnet__HandoffUpdate up = REFNET__HANDOFF_UPDATE__INIT;
+    memset(notes, 'n', sizeof notes - 1);
+    pp.name = (char *)"P";
+    pp.notes = notes;
+    size_t plen = refnet__person_packet__pack(&pp, packet);
+    uid_new(handoff);
+    up.handoff_id = handoff;
+    up.service_id = (char *)"beds";
+    up.status = REFNET__HANDOFF_STATUS__HANDOFF_STATUS_REQUESTED;
+    up.n_categories = 1;
+    up.categories = cats;
+    up.person_packet.data = packet;
+    up.person_packet.len = plen;
+    mail.to = (char *)"a2";
+    mail.content_case = REFNET__MAIL__CONTENT_HANDOFF;
+    mail.handoff = &up;
+    env.body_case = REFNET__ENVELOPE__BODY_MAIL;
+    env.mail = &mail;
+    send_env(s, &env, id);
+}
+
+static void
+test_storage_full_is_answered_and_serving_goes_on(void **state)
+{
+    ctx_t *c = *state;
+    uint8_t id[16];
+    int ok = 0, full = 0;
+    stop_broker(c);
+    c->map_size_mb = 1;
+    start_broker(c);
+    zsock_t *s2 = session(c, c->a2, "a2");
+    assert_int_equal(publish(s2, "beds", NULL), REFNET__STATUS__STATUS_OK);
+    zsock_destroy(&s2);
+    zsock_t *s1 = session(c, c->a1, "a1");
+    for (int i = 0; i < 400 && full < 5; i++) {
+        send_big_handoff(s1, id);
+        int st = result_for(s1, id, NULL, NULL);
+        if (st == REFNET__STATUS__STATUS_OK)
+            ok++;
+        else if (st == REFNET__STATUS__STATUS_STORAGE_FULL)
+            full++;
+        else
+            fail_msg("unexpected status %d", st);
+    }
+    assert_true(ok > 10);
+    assert_int_equal(full, 5);
+    assert_int_equal(broker_counters(c->broker)->stored, (uint64_t)ok);
+    /* Reads and sessions still work, and the recipient gets everything that was stored. */
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    Refnet__Ping ping = REFNET__PING__INIT;
+    env.body_case = REFNET__ENVELOPE__BODY_PING;
+    env.ping = &ping;
+    send_env(s1, &env, id);
+    pbuf_t *pb = recv_body(s1, REFNET__ENVELOPE__BODY_PONG, WAIT_MS);
+    assert_non_null(pb);
+    pbuf_destroy(&pb);
+    s2 = session(c, c->a2, "a2");
+    int got = 0;
+    while ((pb = recv_body(s2, REFNET__ENVELOPE__BODY_MAIL, QUIET_MS)) != NULL) {
+        got++;
+        pbuf_destroy(&pb);
+    }
+    assert_int_equal(got, ok);
+    zsock_destroy(&s2);
+    zsock_destroy(&s1);
+}
+
 static void
 test_second_broker_on_same_folder_is_refused(void **state)
 {
@@ -677,6 +756,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_bad_frames_are_answered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_admin_socket, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_storage_full_is_answered_and_serving_goes_on, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_second_broker_on_same_folder_is_refused, setup,
                                         teardown),
     };

@@ -118,17 +118,17 @@ test_window_and_acks(void **state)
     uint8_t tags[16];
     for (uint8_t i = 1; i <= 5; i++)
         queue(c, i);
-    pump_peer(&c->pump, c->peer, T0);
+    pump_peer(&c->pump, c->peer, T0, 20);
     assert_int_equal(drain(c, tags, 16), 3);
     assert_int_equal(tags[0], 1);
     assert_int_equal(tags[2], 3);
     assert_int_equal(c->peer->inflight, 3);
     assert_int_equal(c->peer->cursor, 3);
     assert_false(c->peer->pending);
-    pump_peer(&c->pump, c->peer, T0);
+    pump_peer(&c->pump, c->peer, T0, 20);
     assert_int_equal(drain(c, tags, 16), 0); /* the window is full */
     presence_acked(c->peer, 2, 5);
-    assert_true(pump_all(&c->pump, T0) == false);
+    assert_true(pump_all(&c->pump, T0, 20) == false);
     assert_int_equal(drain(c, tags, 16), 2);
     assert_int_equal(tags[0], 4);
     assert_int_equal(tags[1], 5);
@@ -137,17 +137,29 @@ test_window_and_acks(void **state)
 
     /* A restart (reconnect) sends everything not yet acknowledged again, in order. */
     presence_restart(c->peer, 10);
-    pump_peer(&c->pump, c->peer, T0);
+    pump_peer(&c->pump, c->peer, T0, 20);
     assert_int_equal(drain(c, tags, 16), 3);
     assert_int_equal(tags[0], 1);
     assert_int_equal(c->counters.redelivered, 3);
 
     /* No ack within the redelivery time: the same. */
-    pump_timeouts(&c->pump, 10 + 29999, 30000);
+    pump_timeouts(&c->pump, 20 + 29999, 30000);
     assert_false(c->peer->pending);
-    pump_timeouts(&c->pump, 10 + 30000, 30000);
+    pump_timeouts(&c->pump, 20 + 30000, 30000);
     assert_true(c->peer->pending);
     assert_int_equal(c->peer->cursor, 0);
+
+    /* After a long quiet time, the timer starts at the first new send, not before. */
+    presence_acked(c->peer, 5, 40000);
+    c->peer->cursor = 5;
+    queue(c, 6);
+    pump_peer(&c->pump, c->peer, T0, 100000);
+    assert_int_equal(drain(c, tags, 16), 1);
+    assert_int_equal(tags[0], 6);
+    pump_timeouts(&c->pump, 100000 + 29999, 30000);
+    assert_false(c->peer->pending);
+    pump_timeouts(&c->pump, 100000 + 30000, 30000);
+    assert_true(c->peer->pending);
 }
 
 static void
@@ -166,7 +178,7 @@ test_catch_up_ends_at_head(void **state)
     assert_int_equal(store_commit(&txn), 0);
     c->peer->syncing = true;
     c->peer->sync_after = 1;
-    pump_peer(&c->pump, c->peer, T0);
+    pump_peer(&c->pump, c->peer, T0, 20);
     assert_false(c->peer->syncing);
     uint64_t got[4] = { 0 };
     zsock_set_rcvtimeo(c->dealer, 200);
