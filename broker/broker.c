@@ -466,6 +466,7 @@ broker_batch(broker_t *self)
     MDB_txn *txn = NULL;
     uint64_t now_ms = clock_now_ms(), mono = clock_mono_ms();
     void *sock = zsock_resolve(self->router);
+    const counters_t before = self->counters;
     int rc = store_begin(self->store, false, &txn);
     if (rc)
         log_error("cannot begin a write transaction: %s", refnet_strerror(rc));
@@ -482,6 +483,7 @@ broker_batch(broker_t *self)
         rc = store_commit(&txn);
         self->counters.commits++;
         if (rc) {
+            counters_undo_writes(&self->counters, &before);
             self->counters.commit_failures++;
             log_error("group commit failed: %s; answering its requests with an error",
                       refnet_strerror(rc));

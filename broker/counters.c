@@ -21,3 +21,14 @@ counters_log(const counters_t *c)
              c->dir_changes, c->dir_updates, c->commits, c->commit_failures, c->peer_busy,
              c->peer_gone, c->admin_requests, c->admin_refused);
 }
+
+void
+counters_undo_writes(counters_t *c, const counters_t *before)
+{
+    c->stored = before->stored;
+    c->duplicates = before->duplicates;
+    c->acked = before->acked;
+    c->stray_acks = before->stray_acks;
+    c->receipts = before->receipts;
+    c->dir_changes = before->dir_changes;
+}

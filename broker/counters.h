@@ -31,7 +31,10 @@ typedef struct {
     uint64_t admin_refused;   /* admin frames refused (wrong key, bad frame) */
 } counters_t;
 
-/* Logs every counter in one INFO line. */
+/* Logs every counter (two INFO lines). */
 void counters_log(const counters_t *c);
+/* Takes back what a failed group commit counted as done (stored, acked, receipts, directory
+ * changes), restoring those counters from `before`, taken when the batch began. */
+void counters_undo_writes(counters_t *c, const counters_t *before);
 
 #endif

@@ -275,7 +275,8 @@ flow_stats(store_t *store, MDB_txn *txn, flow_stats_t *out)
     acc.row_index = zhashx_new();
     int rc = flow_scan(store, txn, &acc);
     if (!rc) {
-        qsort(out->rows, out->nrows, sizeof *out->rows, flow_cmp_row);
+        if (out->nrows)
+            qsort(out->rows, out->nrows, sizeof *out->rows, flow_cmp_row);
         out->accepted_samples = acc.n_accept;
         out->median_accept_ms = flow_median(acc.accept, acc.n_accept);
         out->first_contact_samples = acc.n_contact;

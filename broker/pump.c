@@ -111,8 +111,8 @@ pump_deliver_one(void *arg, uint64_t qseq, const uint8_t *frame, size_t len)
 }
 
 static pump_sent_t
-pump_deliver(const pump_ctx_t *ctx, presence_peer_t *peer, MDB_txn *txn, uint64_t now_ms,
-             uint64_t mono)
+pump_deliver(
+    const pump_ctx_t *ctx, presence_peer_t *peer, MDB_txn *txn, uint64_t now_ms, uint64_t mono)
 {
     pump_delivery_t d = { ctx, peer, mono, PUMP_SENT };
     if (peer->inflight >= ctx->window)

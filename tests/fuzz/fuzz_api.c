@@ -128,7 +128,8 @@ fuzz_api_services(MDB_txn *txn, const store_t *st)
 
 /* Writes a person under a fixed id (persons_add would make a new one). */
 static int
-fuzz_api_person(MDB_txn *txn, const store_t *st, const char *id, const char *name, const char *contact)
+fuzz_api_person(
+    MDB_txn *txn, const store_t *st, const char *id, const char *name, const char *contact)
 {
     Refnet__PersonRecord p = REFNET__PERSON_RECORD__INIT;
     p.id = (char *)id;
@@ -176,11 +177,11 @@ fuzz_api_consent(MDB_txn *txn,
 static int
 fuzz_api_people(MDB_txn *txn, const store_t *st)
 {
-    static const Refnet__Category all[] = {
-        REFNET__CATEGORY__CATEGORY_CONTACT, REFNET__CATEGORY__CATEGORY_NEEDS,
-        REFNET__CATEGORY__CATEGORY_OWN_WORDS, REFNET__CATEGORY__CATEGORY_NOTES,
-        REFNET__CATEGORY__CATEGORY_SUBSTANCE_USE
-    };
+    static const Refnet__Category all[] = { REFNET__CATEGORY__CATEGORY_CONTACT,
+                                            REFNET__CATEGORY__CATEGORY_NEEDS,
+                                            REFNET__CATEGORY__CATEGORY_OWN_WORDS,
+                                            REFNET__CATEGORY__CATEGORY_NOTES,
+                                            REFNET__CATEGORY__CATEGORY_SUBSTANCE_USE };
     int rc = fuzz_api_person(txn, st, FUZZ_PERSON_SAM, "Sam Doe", "555-0100");
     if (rc == 0)
         rc = fuzz_api_person(txn, st, FUZZ_PERSON_ALEX, "Alex", "");
@@ -212,8 +213,10 @@ fuzz_api_sent(MDB_txn *txn, const store_t *st, const char *id)
         rc = handoff_get(txn, st, made, &pb);
     if (rc == 0) {
         Refnet__HandoffRecord *h = (Refnet__HandoffRecord *)pbuf_msg(pb);
+        char *own = h->id; /* the decoded record frees its own strings */
         h->id = (char *)id;
         rc = store_put_msg(txn, db, id, strlen(id), &h->base);
+        h->id = own;
     }
     if (rc == 0)
         rc = store_del(txn, db, made, strlen(made));

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # tests/fuzz/run.sh: builds refnet's libFuzzer targets with clang and runs each one.
 #
-#   tests/fuzz/run.sh [SECONDS] [BUILD_DIR]
+#   tests/fuzz/run.sh [SECONDS] [BUILD_DIR] [TARGET...]
 #
-# SECONDS per target (default 60). BUILD_DIR defaults to $REFNET_FUZZ_BUILD or build-fuzz at the
-# top of the checkout; it is a separate clang build (REFNET_FUZZ=ON, SANITIZE=address), so it
-# never disturbs the normal one. Each target starts from the committed seeds in
+# SECONDS per target (default 60). TARGETs default to all of them (fuzz_envelope, fuzz_records,
+# fuzz_api); naming some builds and runs only those. BUILD_DIR defaults to $REFNET_FUZZ_BUILD or
+# build-fuzz at the top of the checkout; it is a separate clang build (REFNET_FUZZ=ON,
+# SANITIZE=address), so it never disturbs the normal one. Each target starts from the committed seeds in
 # tests/fuzz/corpus/<target>/ and writes what it discovers to BUILD_DIR/fuzz-corpus/<target>/,
 # leaving the committed corpus untouched. A crash, a leak or a sanitizer report leaves its input
 # in BUILD_DIR/fuzz-artifacts/ and makes this script exit 1. Copy such an input into
@@ -18,13 +19,23 @@ set -euo pipefail
 FUZZ_SECONDS=${1:-60}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${2:-${REFNET_FUZZ_BUILD:-$ROOT/build-fuzz}}
-TARGETS=(fuzz_envelope fuzz_records)
+ALL_TARGETS=(fuzz_envelope fuzz_records fuzz_api)
+TARGETS=("${@:3}")
+if [ "${#TARGETS[@]}" -eq 0 ]; then
+    TARGETS=("${ALL_TARGETS[@]}")
+fi
 CLANG_PACKAGES=(clang libclang-rt-14-dev)
 
 if ! [[ "$FUZZ_SECONDS" =~ ^[0-9]+$ ]] || [ "$FUZZ_SECONDS" -lt 1 ]; then
-    echo "usage: tests/fuzz/run.sh [SECONDS] [BUILD_DIR]" >&2
+    echo "usage: tests/fuzz/run.sh [SECONDS] [BUILD_DIR] [TARGET...]" >&2
     exit 2
 fi
+for t in "${TARGETS[@]}"; do
+    if ! [[ " ${ALL_TARGETS[*]} " == *" $t "* ]]; then
+        echo "fuzz: unknown target $t (known: ${ALL_TARGETS[*]})" >&2
+        exit 2
+    fi
+done
 
 # Longest input each target is given: the envelope target goes past WIRE_MAX_FRAME (64 KiB) so
 # that the size gate is exercised too.
@@ -79,9 +90,14 @@ for t in "${TARGETS[@]}"; do
     work="$BUILD/fuzz-corpus/$t"
     mkdir -p "$work"
     log="$BUILD/fuzz-$t.log"
+    # A target with a dictionary of its input's words (tests/fuzz/<target>.dict) gets it.
+    dict=()
+    if [ -f "$ROOT/tests/fuzz/$t.dict" ]; then
+        dict=(-dict="$ROOT/tests/fuzz/$t.dict")
+    fi
     echo "fuzz: running $t for ${FUZZ_SECONDS}s"
     if "$BUILD/fuzz/$t" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
-        -max_len="$(max_len_of "$t")" -print_final_stats=1 \
+        -max_len="$(max_len_of "$t")" -print_final_stats=1 ${dict[@]+"${dict[@]}"} \
         -artifact_prefix="$BUILD/fuzz-artifacts/$t-" \
         "$work" "$ROOT/tests/fuzz/corpus/$t" >"$log" 2>&1; then
         runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)

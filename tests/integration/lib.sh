@@ -366,9 +366,11 @@ kill9_pid() {
     lib_reap "$1"
 }
 
+# lib_stop_everything: stops every daemon still running, newest first (nodes before the broker).
 lib_stop_everything() {
-    local pid
-    for pid in "${LIB_PIDS[@]}"; do
+    local i pid
+    for ((i = ${#LIB_PIDS[@]} - 1; i >= 0; i--)); do
+        pid=${LIB_PIDS[$i]}
         [[ -n ${LIB_PID_RC[$pid]:-} ]] || stop_pid "$pid" 5
     done
 }
@@ -499,9 +501,10 @@ kill9_node() {
 # finish: stops every daemon still running with TERM and checks each exited cleanly (status 0)
 # and logged no sanitizer report. Call it at the end of every test.
 finish() {
-    local pid
-    for pid in "${LIB_PIDS[@]}"; do
-        [[ -n ${LIB_PID_RC[$pid]:-} ]] && continue
+    local i pid
+    for ((i = ${#LIB_PIDS[@]} - 1; i >= 0; i--)); do
+        pid=${LIB_PIDS[$i]}
+        [[ -z ${LIB_PID_RC[$pid]:-} ]] || continue
         stop_pid "$pid"
         ((STOP_RC == 0)) ||
             fail "${LIB_PID_NAME[$pid]} (pid $pid) exited with status $STOP_RC on TERM (expected 0)"

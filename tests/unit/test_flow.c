@@ -187,6 +187,21 @@ test_median(void **state)
 }
 
 static void
+test_statistics_of_nothing(void **state)
+{
+    fx_t *fx = *state;
+    flow_stats_t st;
+    MDB_txn *txn = NULL;
+    assert_int_equal(store_begin(fx->store, true, &txn), 0);
+    assert_int_equal(flow_stats(fx->store, txn, &st), 0);
+    store_abort(&txn);
+    assert_int_equal(st.nrows, 0);
+    assert_int_equal(st.handoffs, 0);
+    assert_int_equal(st.median_accept_ms, 0);
+    flow_stats_clear(&st);
+}
+
+static void
 test_statistics(void **state)
 {
     fx_t *fx = *state;
@@ -237,6 +252,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_sides_follow_the_state_machine, setup, teardown),
         cmocka_unit_test_setup_teardown(test_only_parties_and_counterparty, setup, teardown),
         cmocka_unit_test(test_median),
+        cmocka_unit_test_setup_teardown(test_statistics_of_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_statistics, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

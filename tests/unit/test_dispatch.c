@@ -1,1 +1,0 @@
-#error "tests/unit/test_dispatch.c (the node's dispatch tests) was overwritten by a broker test of the same name at 07:22:42 and could not be recovered; the broker's test now lives in test_broker_dispatch.c. Please write the node's test_dispatch.c again."
