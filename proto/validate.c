@@ -17,11 +17,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "wire_limits.h"
 #include "pbuf.h"
 #include "refnet_error.h"
 #include "uid.h"
 #include "wire.h"
+#include "wire_limits.h"
 
 /* Longest field path built here ("update.service.capacity" and the like, with room). */
 #define VALIDATE_PATH_LEN 64
@@ -269,6 +269,10 @@ validate_capacity_at(const Refnet__Capacity *cap, const char *path, char *why)
         return validate_fail(why, "%s.available is not between -1 and %d", path, WIRE_MAX_CAPACITY);
     if (cap->maximum < -1 || cap->maximum > WIRE_MAX_CAPACITY)
         return validate_fail(why, "%s.maximum is not between -1 and %d", path, WIRE_MAX_CAPACITY);
+    /* More places free than exist is a typing mistake that would mislead every searcher. */
+    if (cap->available >= 0 && cap->maximum >= 0 && cap->available > cap->maximum)
+        return validate_fail(why, "%s.available (%d) is more than %s.maximum (%d)", path,
+                             cap->available, path, cap->maximum);
     int rc = check_text(path, "unit", cap->unit, 0, WIRE_MAX_UNIT, why);
     if (rc == 0)
         rc = check_time(path, "updated_at_ms", cap->updated_at_ms, true, why);

@@ -149,6 +149,10 @@ api_people_read_expiry(apicall_t *c, json_t *args, Refnet__ConsentRecord *rec)
                             "expires_on_event");
     if (has_date == 0 && clock_parse_date_end(date, &rec->expires_at_ms) != 0)
         return apicall_fail(c, REFNET_EINVAL, "argument expires must be a date YYYY-MM-DD");
+    /* A consent that is already over would be recorded and never valid: refuse it so the peer
+     * supporter notices the typing mistake while the person is still there. */
+    if (has_date == 0 && rec->expires_at_ms <= clock_now_ms())
+        return apicall_fail(c, REFNET_EINVAL, "argument expires is a date already past");
     rec->expires_on_event = (char *)event;
     return 0;
 }

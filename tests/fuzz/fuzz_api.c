@@ -16,8 +16,8 @@
  * Every input starts from that same state: when a request has committed anything (a person,
  * a queued change...), the store is emptied and seeded again before the next input, so a
  * crash reproduces from its input alone and the map never fills. Commits are not synced
- * (MDB_NOSYNC): nothing here has to survive a power cut, and a sync per write would slow the
- * fuzzer down a hundredfold.
+ * (MDB_NOSYNC): nothing here has to survive a power cut, and a sync would add a disk flush to
+ * every input that writes.
  *
  * Besides the sanitizers, each answer is checked against clients/lib/API.md: an answer or
  * "pending", never both; a JSON object with a boolean "ok" and a "result" object or an

@@ -216,6 +216,11 @@ test_persons_consents_and_handoff(void **state)
     expect_code(t, "consent.grant", args, "invalid");
     snprintf(args, sizeof args,
              "{\"person\":\"%s\",\"to\":\"lighthouse\",\"purpose\":\"referral\","
+             "\"share\":[\"contact\"],\"expires\":\"2001-01-01\"}",
+             person);
+    expect_code(t, "consent.grant", args, "invalid"); /* already over */
+    snprintf(args, sizeof args,
+             "{\"person\":\"%s\",\"to\":\"lighthouse\",\"purpose\":\"referral\","
              "\"share\":[\"contact\"],\"expires\":\"2099-01-01\",\"obtained\":\"signed\"}",
              person);
     char *consent = result_str(t, "consent.grant", args, "id");

@@ -11,11 +11,11 @@
 
 #include <cmocka.h>
 
-#include "wire_limits.h"
 #include "refnet_error.h"
 #include "samples.h"
 #include "validate.h"
 #include "wire.h"
+#include "wire_limits.h"
 
 static void
 expect_why(int rc, const char *why, const char *needle)
@@ -196,6 +196,9 @@ test_capacity_and_intake(void **state)
     s.capacity.maximum = WIRE_MAX_CAPACITY + 1;
     expect_why(validate_capacity(&s.capacity, why), why, "capacity.maximum");
     s.capacity.maximum = 3;
+    expect_why(validate_capacity(&s.capacity, why), why, "is more than capacity.maximum");
+    s.capacity.available = 3;
+    assert_int_equal(validate_capacity(&s.capacity, why), 0);
     s.capacity.unit = (char *)"a unit name that is far too long to be a unit";
     expect_why(validate_capacity(&s.capacity, why), why, "capacity.unit is longer than 32");
 
