@@ -1,4 +1,4 @@
-/* admin: the administration socket and its two reports (see admin.h). */
+/* admin: the administration socket and its three reports (see admin.h). */
 #include "admin.h"
 
 #include <stdio.h>
@@ -101,6 +101,7 @@ admin_send(admin_t *self, const zmq_msg_t *rid, Refnet__AdminReply *reply)
     while (wire_encode(&env, &frame, &len) == REFNET_ETOOLARGE) {
         reply->n_agencies /= 2;
         reply->n_flow /= 2;
+        reply->n_dead_letters /= 2;
         reply->detail = (char *)"the report was cut to fit in one frame";
     }
     int rc = bsock_send(zsock_resolve(self->sock), zmq_msg_data((zmq_msg_t *)rid),
@@ -125,6 +126,8 @@ typedef struct {
     Refnet__AgencyInfo *infos;
     Refnet__FlowRow *rows;
     flow_stats_t stats;
+    Refnet__DeadLetter *dead; /* rows of dead_letters; their strings and ids are copies */
+    size_t ndead;             /* rows filled (admin_send may send fewer) */
 } admin_report_t;
 
 static void
@@ -135,6 +138,14 @@ admin_report_clear(admin_report_t *r)
     free(r->infos);
     free(r->rows);
     flow_stats_clear(&r->stats);
+    for (size_t i = 0; i < r->ndead; i++) {
+        free(r->dead[i].msg_id.data);
+        free(r->dead[i].from);
+        free(r->dead[i].to);
+        free(r->dead[i].handoff_id);
+    }
+    free(r->dead);
+    free(r->reply.dead_letters);
 }
 
 static int
@@ -188,6 +199,59 @@ admin_flow(const admin_view_t *view, MDB_txn *txn, admin_report_t *r)
     return 0;
 }
 
+/* Adds one dead letter to the report: who sent it to whom, when, and which handoff, read
+ * from the stored envelope's addressing; its content is never decoded further. */
+static void
+admin_dead_one(void *arg, const uint8_t *msg_id, const Refnet__QueuedMail *qm)
+{
+    admin_report_t *r = arg;
+    char why[WIRE_WHY_LEN];
+    pbuf_t *pb = NULL;
+    const char *from = qm->sender, *to = "";
+    if (wire_decode(qm->envelope.data, qm->envelope.len, &pb, why) == 0) {
+        const Refnet__Envelope *env = (const Refnet__Envelope *)pbuf_msg(pb);
+        if (env->body_case == REFNET__ENVELOPE__BODY_MAIL) {
+            to = env->mail->to;
+            from = env->mail->from[0] ? env->mail->from : from;
+        }
+    }
+    Refnet__DeadLetter *d = &r->dead[r->ndead];
+    refnet__dead_letter__init(d);
+    d->msg_id.data = xmalloc(UID_MSGID_LEN);
+    memcpy(d->msg_id.data, msg_id, UID_MSGID_LEN);
+    d->msg_id.len = UID_MSGID_LEN;
+    d->from = xstrdup(from);
+    d->to = xstrdup(to);
+    d->handoff_id = xstrdup(qm->handoff_id);
+    d->stored_at_ms = qm->stored_at_ms;
+    d->expired_at_ms = qm->expires_at_ms;
+    r->reply.dead_letters[r->ndead++] = d;
+    r->reply.n_dead_letters = r->ndead;
+    pbuf_destroy(&pb);
+}
+
+static int
+admin_dead(const admin_view_t *view, MDB_txn *txn, admin_report_t *r)
+{
+    r->dead = xcalloc(WIRE_MAX_ADMIN_ROWS, sizeof *r->dead);
+    r->reply.dead_letters = xcalloc(WIRE_MAX_ADMIN_ROWS, sizeof *r->reply.dead_letters);
+    return mailbox_dead_scan(view->mailbox, txn, WIRE_MAX_ADMIN_ROWS, admin_dead_one, r);
+}
+
+static int
+admin_report(
+    const admin_view_t *view, MDB_txn *txn, admin_report_t *r, Refnet__AdminOp op, uint64_t mono)
+{
+    switch (op) {
+    case REFNET__ADMIN_OP__ADMIN_OP_NODES:
+        return admin_nodes(view, txn, r, mono);
+    case REFNET__ADMIN_OP__ADMIN_OP_DEAD_LETTERS:
+        return admin_dead(view, txn, r);
+    default:
+        return admin_flow(view, txn, r);
+    }
+}
+
 static void
 admin_answer(admin_t *self,
              const admin_view_t *view,
@@ -199,13 +263,16 @@ admin_answer(admin_t *self,
     MDB_txn *txn = NULL;
     int rc = store_begin(view->store, true, &txn);
     if (!rc)
-        rc = op == REFNET__ADMIN_OP__ADMIN_OP_NODES ? admin_nodes(view, txn, &r, mono)
-                                                    : admin_flow(view, txn, &r);
+        rc = admin_report(view, txn, &r, op, mono);
     if (rc) {
         log_error("admin: cannot read the broker's state: %s", refnet_strerror(rc));
         r.reply.status = REFNET__STATUS__STATUS_INTERNAL;
         r.reply.detail = (char *)"the broker could not read its state";
         r.reply.n_agencies = r.reply.n_flow = 0;
+        admin_report_clear(&r);
+        r = (admin_report_t){ .reply = REFNET__ADMIN_REPLY__INIT };
+        r.reply.status = REFNET__STATUS__STATUS_INTERNAL;
+        r.reply.detail = (char *)"the broker could not read its state";
     }
     admin_send(self, rid, &r.reply);
     store_abort(&txn);

@@ -8,6 +8,9 @@
  *   ADMIN_OP_NODES  every enrolled agency: id, name, online, last_seen, mailbox depth
  *   ADMIN_OP_FLOW   handoff counts by (from, to, current status) and the median times from
  *                   requested to accepted and to first-contact-confirmed
+ *   ADMIN_OP_DEAD_LETTERS
+ *                   messages that expired undelivered: msg_id, from, to, stored_at,
+ *                   expired_at, handoff id (addressing only, never the content)
  *
  * Neither carries person data: the broker has none to give. Reads only (read transactions).
  * admin_t owns its socket; loop thread. */

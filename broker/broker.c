@@ -37,6 +37,7 @@ struct broker {
     char endpoint[BROKER_MAX_ENDPOINT];
     int lock_fd;
     zcert_t *cert;
+    uint8_t sign_pk[SEAL_KEY_LEN], sign_sk[SEAL_SIGN_SECRET_LEN]; /* vouches for agency keys */
     store_t *store;
     agencies_t *agencies;
     presence_t *presence;
@@ -59,6 +60,7 @@ broker_config_defaults(broker_config_t *cfg)
     cfg->window = BROKER_WINDOW;
     cfg->default_ttl_ms = BROKER_DEFAULT_TTL_MS;
     cfg->redeliver_ms = BROKER_REDELIVER_MS;
+    cfg->max_frame = WIRE_MAX_FRAME;
 }
 
 /* ---- opening ------------------------------------------------------------------------------ */
@@ -87,6 +89,8 @@ broker_load_keys(broker_t *self, char admin_key[KEYS_Z85_LEN])
     int rc = keys_load(self->dir, SETUP_BROKER_KEY, &self->cert);
     if (!rc)
         rc = keys_load_public(self->dir, SETUP_ADMIN_KEY, admin_key);
+    if (!rc)
+        rc = setup_sign_key(self->dir, self->sign_pk, self->sign_sk);
     if (rc == REFNET_ENOTFOUND)
         log_error("%s is not a broker folder (run refnet-broker init)", self->dir);
     else if (rc)
@@ -179,7 +183,8 @@ broker_open_state(broker_t *self)
 {
     mailbox_config_t mc = { .max_queue = self->cfg.max_queue,
                             .default_ttl_ms = self->cfg.default_ttl_ms,
-                            .done_retention_ms = BROKER_DONE_RETENTION_MS };
+                            .done_retention_ms = BROKER_DONE_RETENTION_MS,
+                            .max_ttl_ms = self->cfg.max_ttl_ms };
     int rc = bstore_open(&self->store, self->dir, self->cfg.map_size_mb);
     if (!rc)
         rc = path_join(self->certs_dir, sizeof self->certs_dir, self->dir, SETUP_CERTS_DIR);
@@ -267,7 +272,9 @@ broker_dispatch_ctx(broker_t *self)
                            .mailbox = self->mailbox,
                            .batch = self->batch,
                            .counters = &self->counters,
-                           .heartbeat_ms = self->cfg.heartbeat_ms };
+                           .heartbeat_ms = self->cfg.heartbeat_ms,
+                           .sign_pk = self->sign_pk,
+                           .sign_sk = self->sign_sk };
     return ctx;
 }
 
@@ -391,7 +398,14 @@ broker_frame(broker_t *self, MDB_txn *txn, bsock_msg_t *m, uint64_t now_ms, uint
         .agency = agency, .peer = peer, .env = (Refnet__Envelope *)pbuf_msg(pb), .now_ms = now_ms
     };
     log_debug("%s from %s", wire_body_name(req.env->body_case), agency->id);
-    if (txn)
+    if (zmq_msg_size(&m->body) > self->cfg.max_frame) {
+        /* Decoded first so that the answer names the request: the sender settles its outbox
+         * item instead of resending it forever. */
+        snprintf(why, sizeof why, "a frame of %zu bytes is over this broker's limit of %zu",
+                 zmq_msg_size(&m->body), self->cfg.max_frame);
+        broker_bad_frame(self, peer, why);
+        broker_refuse(self, &m->rid, &req.env->msg_id, REFNET__STATUS__STATUS_TOO_LARGE, why);
+    } else if (txn)
         broker_apply(self, txn, &req, &m->rid);
     else
         broker_refuse(self, &m->rid, &req.env->msg_id, REFNET__STATUS__STATUS_INTERNAL,

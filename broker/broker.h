@@ -41,6 +41,8 @@ typedef struct {
     uint32_t window;         /* BROKER_WINDOW */
     uint64_t default_ttl_ms; /* BROKER_DEFAULT_TTL_MS */
     uint64_t redeliver_ms;   /* BROKER_REDELIVER_MS */
+    size_t max_frame;        /* WIRE_MAX_FRAME; a larger request is answered TOO_LARGE */
+    uint64_t max_ttl_ms;     /* 0, or a cap on every message's time to live */
 } broker_config_t;
 
 /* Fills `cfg` with the defaults of broker_limits.h. */

@@ -20,6 +20,20 @@
  * refusing with STATUS_QUEUE_FULL keeps one mailbox from filling the map for everyone.
  * Receipts are exempt: refusing them would lose a sender's proof of delivery. */
 #define BROKER_MAX_QUEUE 100000
+/* How long a (sender, recipient) pair stays held in order after one of its messages was
+ * refused for a full mailbox, when none of the refused messages comes back (pairhold.h).
+ * Nodes retry every couple of seconds; a minute of silence means the sender went away, and
+ * after a reconnect it resends in order anyway. */
+#define BROKER_HOLD_IDLE_MS 60000
+
+/* Highest `run --max-queue`. Ten million small messages need a map of about 10 GiB
+ * (--map-size-mb); past that one mailbox would be the whole store, and the map limit answers
+ * "storage full" anyway. */
+#define BROKER_MAX_QUEUE_CEILING 10000000
+
+/* Lowest `run --max-frame`: below a kilobyte even a directory record with a description no
+ * longer fits. The highest is WIRE_MAX_FRAME (proto/wire_limits.h), which libzmq enforces. */
+#define BROKER_MAX_FRAME_MIN 1024
 
 /* Deliveries sent to one agency and not yet acknowledged. Bounds what the broker pushes into
  * a slow node's pipe (and libzmq's buffers) while keeping the pipe full enough for throughput;

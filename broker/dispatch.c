@@ -8,6 +8,7 @@
 #include "flow.h"
 #include "log.h"
 #include "refnet_error.h"
+#include "sealkeys.h"
 #include "wire.h"
 
 typedef Refnet__Status(dispatch_fn)(const dispatch_ctx_t *ctx,
@@ -107,6 +108,40 @@ dispatch_status(int rc, const char **why)
 
 /* ---- session ------------------------------------------------------------------------------ */
 
+/* Records the sealing key a Hello announces; a new key goes to every online node. */
+static int
+dispatch_seal_announce(const dispatch_ctx_t *ctx, const dispatch_req_t *req, uint64_t head)
+{
+    const ProtobufCBinaryData *pk = &req->env->hello->box_public_key;
+    uint8_t *frame = NULL;
+    size_t len = 0;
+    bool changed = false;
+    if (!ctx->sign_sk || pk->len != SEAL_KEY_LEN)
+        return 0;
+    int rc = sealkeys_announce(ctx->store, req->txn, req->agency->id, pk->data, req->now_ms,
+                               ctx->sign_sk, &changed);
+    if (!rc && changed)
+        rc = sealkeys_frame(ctx->store, req->txn, req->agency->id, &frame, &len);
+    /* A peer too busy for it catches up from the directory head; it gets every key again
+     * with its next Welcome. */
+    if (!rc && changed)
+        batch_fanout(ctx->batch, &frame, len, head + 1);
+    return rc;
+}
+
+typedef struct {
+    const dispatch_ctx_t *ctx;
+    const dispatch_req_t *req;
+} dispatch_keys_arg_t;
+
+static void
+dispatch_send_key(void *arg, uint8_t *frame, size_t len)
+{
+    const dispatch_keys_arg_t *a = arg;
+    batch_reply(a->ctx->batch, a->req->peer->rid, a->req->peer->rid_len, &frame, len, NULL, 0,
+                false);
+}
+
 static Refnet__Status
 dispatch_hello(const dispatch_ctx_t *ctx, const dispatch_req_t *req, const char **why)
 {
@@ -123,9 +158,22 @@ dispatch_hello(const dispatch_ctx_t *ctx, const dispatch_req_t *req, const char 
     welcome.agency_name = (char *)req->agency->name;
     welcome.dir_seq = head;
     welcome.heartbeat_ms = ctx->heartbeat_ms;
+    if (ctx->sign_pk) {
+        welcome.broker_sign_key.data = (uint8_t *)ctx->sign_pk;
+        welcome.broker_sign_key.len = SEAL_KEY_LEN;
+    }
     env.body_case = REFNET__ENVELOPE__BODY_WELCOME;
     env.welcome = &welcome;
     dispatch_send(ctx, req, &env, false);
+    /* After the Welcome, which names the key that signs them. */
+    if (ctx->sign_pk) {
+        dispatch_keys_arg_t arg = { ctx, req };
+        rc = dispatch_seal_announce(ctx, req, head);
+        if (!rc)
+            rc = sealkeys_each(ctx->store, req->txn, dispatch_send_key, &arg);
+        if (rc)
+            return dispatch_status(rc, why);
+    }
     log_info("session: %s connected (directory at %llu, node at %llu)", req->agency->id,
              (unsigned long long)head, (unsigned long long)req->env->hello->dir_seq);
     return REFNET__STATUS__STATUS_OK;
@@ -237,7 +285,8 @@ dispatch_mail_check(const dispatch_ctx_t *ctx, const dispatch_req_t *req, const 
         *why = "mail cannot be addressed to its own sender";
         return REFNET__STATUS__STATUS_BAD_REQUEST;
     }
-    int rc = mailbox_room(ctx->mailbox, req->txn, mail->to);
+    int rc = mailbox_admit(ctx->mailbox, req->txn, req->agency->id, mail->to, req->env->msg_id.data,
+                           req->now_ms);
     if (rc == REFNET_EQUEUEFULL) {
         ctx->counters->queue_full++;
         *why = "the recipient's mailbox is full; keep the message and retry later";

@@ -7,7 +7,9 @@
  * child transaction, rolls the batch back to before the request, and answers the request with
  * that status and `why` instead; a handler therefore never replies with a refusal itself.
  *
- *   hello         -> Welcome; delivery starts over from the head of the mailbox
+ *   hello         -> its sealing key is recorded and signed (a new one is sent to every online
+ *                    node); Welcome with the broker's signing key, then every agency's signed
+ *                    key (AgencyKey); delivery starts over from the head of the mailbox
  *   ping          -> Pong{dir_seq}
  *   publish, availability, withdraw
  *                 -> Result{OK, seq} after the commit, and a DirUpdate to every online node
@@ -40,6 +42,10 @@ typedef struct {
     batch_t *batch;
     counters_t *counters;
     uint32_t heartbeat_ms;
+    /* The broker's signing keypair (SEAL_KEY_LEN / SEAL_SIGN_SECRET_LEN bytes), with which
+     * Hello's sealing key is vouched for (sealkeys.h). NULL: keys are neither stored nor sent. */
+    const uint8_t *sign_pk;
+    const uint8_t *sign_sk;
 } dispatch_ctx_t;
 
 /* One authenticated request. The envelope is the decoded frame; handlers may change fields

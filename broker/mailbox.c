@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker_limits.h"
 #include "bstore.h"
 #include "log.h"
+#include "pairhold.h"
 #include "records.pb-c.h"
 #include "refnet_error.h"
 #include "wire.h"
@@ -24,6 +26,7 @@
 struct mailbox {
     store_t *store; /* borrowed */
     mailbox_config_t cfg;
+    pairhold_t *holds; /* pairs kept in order while their recipient is full */
 };
 
 /* One msgids entry, decoded. */
@@ -40,6 +43,7 @@ mailbox_new(store_t *store, const mailbox_config_t *cfg)
     mailbox_t *self = xcalloc(1, sizeof *self);
     self->store = store;
     self->cfg = *cfg;
+    self->holds = pairhold_new(BROKER_HOLD_IDLE_MS);
     return self;
 }
 
@@ -48,6 +52,7 @@ mailbox_destroy(mailbox_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
+    pairhold_destroy(&(*self_p)->holds);
     free(*self_p);
     *self_p = NULL;
 }
@@ -183,6 +188,26 @@ mailbox_room(mailbox_t *self, MDB_txn *txn, const char *to)
     return rc;
 }
 
+int
+mailbox_admit(mailbox_t *self,
+              MDB_txn *txn,
+              const char *sender,
+              const char *to,
+              const uint8_t *msg_id,
+              uint64_t now_ms)
+{
+    int rc = mailbox_room(self, txn, to);
+    if (rc == 0 && !pairhold_may_pass(self->holds, sender, to, msg_id, now_ms))
+        rc = REFNET_EQUEUEFULL;
+    if (rc == REFNET_EQUEUEFULL)
+        pairhold_refused(self->holds, sender, to, msg_id, now_ms);
+    else if (rc == 0)
+        /* Its turn has come: it leaves the list now, so that a refusal for another reason
+         * (a state-machine rule) cannot hold the pair until the hold lapses. */
+        pairhold_stored(self->holds, sender, to, msg_id);
+    return rc;
+}
+
 static int
 mailbox_put_item(mailbox_t *self,
                  MDB_txn *txn,
@@ -193,6 +218,8 @@ mailbox_put_item(mailbox_t *self,
 {
     Refnet__QueuedMail qm = REFNET__QUEUED_MAIL__INIT;
     uint64_t ttl = item->ttl_ms ? item->ttl_ms : self->cfg.default_ttl_ms;
+    if (self->cfg.max_ttl_ms && ttl > self->cfg.max_ttl_ms)
+        ttl = self->cfg.max_ttl_ms;
     mailbox_rec_t rec = { .state = MAILBOX_QUEUED, .when = now_ms + ttl, .qkey_len = qkey_len };
     memcpy(rec.qkey, qkey, qkey_len);
     qm.envelope.data = (uint8_t *)item->frame;
@@ -233,6 +260,8 @@ mailbox_enqueue(
         rc = mailbox_qstate_put(self, txn, item->to, next + 1, depth + 1);
     if (!rc)
         *qseq = next;
+    if (!rc && item->sender[0])
+        pairhold_stored(self->holds, item->sender, item->to, item->msg_id);
     return rc;
 }
 
@@ -533,4 +562,31 @@ mailbox_sweep(mailbox_t *self,
     }
     free(keys);
     return rc;
+}
+
+/* ---- dead letters ------------------------------------------------------------------------- */
+
+int
+mailbox_dead_scan(mailbox_t *self, MDB_txn *txn, size_t max, mailbox_dead_fn *fn, void *arg)
+{
+    MDB_cursor *cur = NULL;
+    MDB_val key, val;
+    int rc = store_err(mdb_cursor_open(txn, mailbox_db(self, BSTORE_DEAD), &cur));
+    if (rc)
+        return rc;
+    int mrc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
+    for (size_t n = 0; mrc == 0 && n < max; mrc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+        pbuf_t *pb = NULL;
+        if (key.mv_size != UID_MSGID_LEN)
+            continue;
+        /* A damaged record is skipped, not fatal: the list is a report. */
+        if (pbuf_unpack(&pb, &refnet__queued_mail__descriptor, val.mv_data, val.mv_size,
+                        MAILBOX_MAX_RECORD) != 0)
+            continue;
+        fn(arg, key.mv_data, (const Refnet__QueuedMail *)pbuf_msg(pb));
+        pbuf_destroy(&pb);
+        n++;
+    }
+    mdb_cursor_close(cur);
+    return mrc == 0 || mrc == MDB_NOTFOUND ? 0 : store_err(mrc);
 }

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "pbuf.h"
+#include "records.pb-c.h"
 #include "store.h"
 #include "uid.h"
 #include "wire.h"
@@ -37,6 +38,7 @@ typedef struct {
     uint64_t max_queue;         /* messages per recipient (BROKER_MAX_QUEUE) */
     uint64_t default_ttl_ms;    /* when the sender gives none (BROKER_DEFAULT_TTL_MS) */
     uint64_t done_retention_ms; /* how long finished msg_ids are remembered */
+    uint64_t max_ttl_ms;        /* 0, or a cap on every message's time to live */
 } mailbox_config_t;
 
 typedef enum {
@@ -78,6 +80,16 @@ void mailbox_destroy(mailbox_t **self_p);
 int mailbox_state(mailbox_t *self, MDB_txn *txn, const uint8_t *msg_id, mailbox_state_t *out);
 /* Returns 0 when `to`'s mailbox has room, REFNET_EQUEUEFULL when not, or a store error. */
 int mailbox_room(mailbox_t *self, MDB_txn *txn, const char *to);
+/* mailbox_room for a message from `sender`, keeping each (sender, to) pair first-in-first-out
+ * while `to` is full (pairhold.h): a message refused earlier must be stored before a later
+ * one of the same pair. Returns 0, REFNET_EQUEUEFULL (the message is remembered as refused)
+ * or a store error. */
+int mailbox_admit(mailbox_t *self,
+                  MDB_txn *txn,
+                  const char *sender,
+                  const char *to,
+                  const uint8_t *msg_id,
+                  uint64_t now_ms);
 /* Queues `item` at the tail of its recipient's mailbox. Sets *qseq. Returns 0,
  * REFNET_EQUEUEFULL, REFNET_EEXIST (msg_id already known), REFNET_EINVAL or a store error. */
 int mailbox_enqueue(
@@ -112,5 +124,12 @@ int mailbox_sweep(mailbox_t *self,
                   mailbox_expired_fn *fn,
                   void *arg,
                   size_t *expired);
+
+/* Called by mailbox_dead_scan for each dead letter; both pointers are valid during the call
+ * only. */
+typedef void(mailbox_dead_fn)(void *arg, const uint8_t *msg_id, const Refnet__QueuedMail *qm);
+/* Calls `fn` for up to `max` dead letters (messages that expired undelivered), in msg_id
+ * order. Damaged records are skipped. Returns 0 or a store error. */
+int mailbox_dead_scan(mailbox_t *self, MDB_txn *txn, size_t max, mailbox_dead_fn *fn, void *arg);
 
 #endif

@@ -3,6 +3,7 @@
  *   refnet-broker init   --data DIR [--bind ENDPOINT]
  *   refnet-broker enroll --data DIR --agency ID --key PUBKEY [--name NAME]
  *   refnet-broker run    --data DIR [--log-level L] [--heartbeat-ms N] [--map-size-mb N]
+ *                        [--max-queue N] [--max-frame BYTES] [--max-ttl-s N]
  *
  * Parses arguments, sets up logging and signals, and hands over to setup.h (init, enroll) or
  * broker.h (run). Exit status: 0 ok, 1 error, 2 usage. The stop flag below is the only mutable
@@ -36,6 +37,9 @@ typedef struct {
     log_level_t level;
     uint32_t heartbeat_ms;
     size_t map_size_mb;
+    uint64_t max_queue;
+    size_t max_frame;
+    uint64_t max_ttl_s;
 } main_args_t;
 
 static const char MAIN_USAGE[] =
@@ -55,8 +59,11 @@ static const char INIT_USAGE[] =
     "usage: refnet-broker init --data DIR [--bind ENDPOINT]\n"
     "\n"
     "Creates the broker folder DIR: the broker's CURVE keypair, the admin keypair that\n"
-    "'refnet admin --broker-data DIR' uses, and the LMDB store. Refuses to overwrite an\n"
-    "existing broker. Prints the broker's public key as the last line.\n"
+    "'refnet admin --broker-data DIR' uses, the signing key that vouches for agencies'\n"
+    "sealing keys (DIR/sign.key, mode 0600), and the LMDB store. Refuses to overwrite an\n"
+    "existing broker. Prints the signing public key (64 hex characters, for\n"
+    "'refnet-node init --broker-sign-key') on the line 'broker signing key ...: KEY', and the\n"
+    "broker's public key as the last line.\n"
     "\n"
     "  --data DIR        broker folder (created if missing)\n"
     "  --bind ENDPOINT   where agencies connect (default tcp://127.0.0.1:7400)\n";
@@ -74,6 +81,7 @@ static const char ENROLL_USAGE[] =
 
 static const char RUN_USAGE[] =
     "usage: refnet-broker run --data DIR [--log-level L] [--heartbeat-ms N] [--map-size-mb N]\n"
+    "                         [--max-queue N] [--max-frame BYTES] [--max-ttl-s N]\n"
     "\n"
     "Runs the broker in the foreground, logging to stderr. SIGINT or SIGTERM stops it\n"
     "cleanly: everything acknowledged is committed, and the store is closed.\n"
@@ -82,7 +90,16 @@ static const char RUN_USAGE[] =
     "  --log-level L       error, warn, info (default) or debug\n"
     "  --heartbeat-ms N    heartbeat asked of nodes, 50-60000 (default 1000); an agency is\n"
     "                      offline after 3 missed heartbeats\n"
-    "  --map-size-mb N     LMDB map size in MiB (default 1024)\n";
+    "  --map-size-mb N     LMDB map size in MiB (default 1024); a full map is answered\n"
+    "                      'storage full' and the sender keeps the message to retry\n"
+    "  --max-queue N       messages waiting for one agency, 1-10000000 (default 100000);\n"
+    "                      over it senders are answered 'queue full' and retry later\n"
+    "  --max-frame BYTES   largest request accepted, 1024 up to the protocol's limit\n"
+    "                      (default and ceiling 65536); a larger one is answered\n"
+    "                      'too large'\n"
+    "  --max-ttl-s N       cap on every message's time to live in seconds (default: none;\n"
+    "                      senders choose, up to 30 days); an expired message becomes a\n"
+    "                      dead letter ('refnet admin dead-letters') and its sender is told\n";
 
 static void
 main_on_signal(int sig)
@@ -125,6 +142,9 @@ main_parse(int argc, char **argv, main_args_t *a, const char **error)
         { "log-level", required_argument, NULL, 'l' },
         { "heartbeat-ms", required_argument, NULL, 'H' },
         { "map-size-mb", required_argument, NULL, 'm' },
+        { "max-queue", required_argument, NULL, 'q' },
+        { "max-frame", required_argument, NULL, 'f' },
+        { "max-ttl-s", required_argument, NULL, 't' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -163,6 +183,23 @@ main_parse(int argc, char **argv, main_args_t *a, const char **error)
                 return *error = "--map-size-mb must be a number from 1 to 1048576", -1;
             a->map_size_mb = (size_t)v;
             break;
+        case 'q':
+            if (!main_parse_u64(optarg, 1, BROKER_MAX_QUEUE_CEILING, &v))
+                return *error = "--max-queue must be a number from 1 to 10000000", -1;
+            a->max_queue = v;
+            break;
+        case 'f':
+            /* Above the protocol's limit libzmq drops the connection instead of answering, so
+             * larger values are clamped rather than refused. */
+            if (!main_parse_u64(optarg, BROKER_MAX_FRAME_MIN, UINT32_MAX, &v))
+                return *error = "--max-frame must be a number of bytes of at least 1024", -1;
+            a->max_frame = v > WIRE_MAX_FRAME ? WIRE_MAX_FRAME : (size_t)v;
+            break;
+        case 't':
+            if (!main_parse_u64(optarg, 1, WIRE_MAX_TTL_MS / 1000, &v))
+                return *error = "--max-ttl-s must be a number of seconds, at least 1", -1;
+            a->max_ttl_s = v;
+            break;
         case 'h':
             return 1;
         default:
@@ -192,6 +229,13 @@ main_init(const main_args_t *a)
            a->bind ? a->bind : BROKER_DEFAULT_BIND);
     printf("admin keypair: %s/admin.cert (for 'refnet admin --broker-data %s')\n", a->data,
            a->data);
+    uint8_t sign_pk[SEAL_KEY_LEN], sign_sk[SEAL_SIGN_SECRET_LEN];
+    char sign_hex[SEAL_HEX_LEN];
+    rc = setup_sign_key(a->data, sign_pk, sign_sk);
+    if (rc)
+        return main_fail("init failed", rc, "cannot read the new signing key");
+    seal_key_hex(sign_pk, sign_hex);
+    printf("broker signing key (refnet-node init --broker-sign-key): %s\n", sign_hex);
     printf("%s\n", key);
     return EXIT_SUCCESS;
 }
@@ -227,6 +271,9 @@ main_run(const main_args_t *a)
     broker_config_defaults(&cfg);
     cfg.heartbeat_ms = a->heartbeat_ms;
     cfg.map_size_mb = a->map_size_mb;
+    cfg.max_queue = a->max_queue;
+    cfg.max_frame = a->max_frame;
+    cfg.max_ttl_ms = a->max_ttl_s * 1000;
     cfg.stop = &broker_stop_flag;
     /* The daemon handles its own signals; czmq must not install its handler. */
     zsys_handler_set(NULL);
@@ -246,7 +293,9 @@ main(int argc, char **argv)
 {
     main_args_t a = { .level = LOG_LEVEL_INFO,
                       .heartbeat_ms = BROKER_HEARTBEAT_MS_DEFAULT,
-                      .map_size_mb = BROKER_MAP_SIZE_MB_DEFAULT };
+                      .map_size_mb = BROKER_MAP_SIZE_MB_DEFAULT,
+                      .max_queue = BROKER_MAX_QUEUE,
+                      .max_frame = WIRE_MAX_FRAME };
     const char *error = NULL, *usage = MAIN_USAGE;
     if (argc < 2)
         return main_usage_error(MAIN_USAGE, "a command is required");

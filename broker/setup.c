@@ -1,6 +1,7 @@
 /* setup: the init and enroll commands as functions (see setup.h). */
 #include "setup.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -84,8 +85,31 @@ setup_init(
         rc = keys_write_public(path, SETUP_ADMIN_KEY ".cert", admin_key, SETUP_ADMIN_KEY);
     if (!rc)
         rc = setup_store_bind(dir, bind, map_size_mb);
+    if (!rc) {
+        uint8_t pk[SEAL_KEY_LEN], sk[SEAL_SIGN_SECRET_LEN];
+        rc = setup_sign_key(dir, pk, sk);
+        sodium_memzero(sk, sizeof sk);
+    }
     if (rc)
         setup_why(why, refnet_strerror(rc));
+    return rc;
+}
+
+int
+setup_sign_key(const char *dir, uint8_t pk[SEAL_KEY_LEN], uint8_t sk[SEAL_SIGN_SECRET_LEN])
+{
+    char path[PATH_MAX_LEN];
+    int rc = path_join(path, sizeof path, dir, SETUP_SIGN_KEY);
+    if (rc)
+        return rc;
+    rc = seal_sign_load(path, pk, sk);
+    if (rc == REFNET_ENOTFOUND) {
+        rc = seal_sign_create(path, pk);
+        if (!rc)
+            rc = seal_sign_load(path, pk, sk);
+        if (!rc)
+            log_info("created the broker's signing key %s", path);
+    }
     return rc;
 }
 

@@ -7,6 +7,8 @@
  *   certs/                           public certificates zauth allows (agencies + admin)
  *   db/                              the LMDB environment (bstore.h)
  *   admin.sock                       the admin socket while the broker runs
+ *   sign.key                         the broker's Ed25519 signing seed (0600), with which it
+ *                                    vouches for agencies' sealing keys (sealkeys.h)
  *
  * `enroll` may run while the broker runs: it writes LMDB (the truth) and the certificate,
  * and the running broker notices within BROKER_ENROLL_CHECK_MS. Stateless. */
@@ -17,6 +19,7 @@
 #include <stddef.h>
 
 #include "keys.h"
+#include "seal.h"
 
 /* File and folder names inside a broker folder. */
 #define SETUP_BROKER_KEY "broker"
@@ -24,6 +27,7 @@
 #define SETUP_CERTS_DIR  "certs"
 #define SETUP_ADMIN_SOCK "admin.sock"
 #define SETUP_LOCK_FILE  "broker.lock"
+#define SETUP_SIGN_KEY   "sign.key"
 
 /* True for an endpoint the broker may bind: "tcp://HOST:PORT" or "ipc://PATH", printable, at
  * most BROKER_MAX_ENDPOINT - 1 bytes. */
@@ -39,6 +43,11 @@ int setup_init(const char *dir,
                size_t map_size_mb,
                char broker_key[KEYS_Z85_LEN],
                char *why);
+
+/* Loads the broker's signing keypair from DIR/sign.key, creating it first when the folder has
+ * none (a folder made before sealing existed). Fills `pk` and `sk`. Returns 0 or a REFNET_E*
+ * code. */
+int setup_sign_key(const char *dir, uint8_t pk[SEAL_KEY_LEN], uint8_t sk[SEAL_SIGN_SECRET_LEN]);
 
 /* Enrols agency `id` with public key `key` and display name `name` (NULL: the id) in broker
  * folder `dir`, and writes its certificate into DIR/certs. Returns 0, REFNET_ENOTFOUND when

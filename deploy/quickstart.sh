@@ -154,6 +154,7 @@ capture() {
     ((rc == 0)) || die "exit $rc from: $(pretty "$@")"
     printf '%s\n' "$out" | sed 's/^/    /'
     printf -v "$var" '%s' "$(tail -n 1 <<<"$out")"
+    CAPTURED=$out # the whole output, for the lines before the last
 }
 
 now_ms() {
@@ -290,6 +291,9 @@ start_network() {
     BROKER_KEY=
     capture BROKER_KEY refnet-broker init --data "$QS/broker" --bind "$BROKER_EP"
     note "  (the last line is the broker's public key; every node needs it)"
+    BROKER_SIGN_KEY=$(sed -n 's/^broker signing key[^:]*: *//p' <<<"$CAPTURED")
+    [[ ${#BROKER_SIGN_KEY} == 64 ]] || die "refnet-broker init printed no signing key"
+    note "  (its signing key vouches for each agency's sealing key: nodes get it at init)"
     show_spawn broker refnet-broker run --data "$QS/broker"
     await_ready 20 "the broker to listen on $BROKER_EP" broker_ready
 
@@ -297,7 +301,8 @@ start_network() {
     local id
     for id in "${AGENCIES[@]}"; do
         capture "NODE_KEY[$id]" refnet-node init --data "$QS/$id" --agency "$id" \
-            --name "${AGENCY_NAME[$id]}" --broker "$BROKER_EP" --broker-key "$BROKER_KEY"
+            --name "${AGENCY_NAME[$id]}" --broker "$BROKER_EP" --broker-key "$BROKER_KEY" \
+            --broker-sign-key "$BROKER_SIGN_KEY"
         show refnet-broker enroll --data "$QS/broker" --agency "$id" --key "${NODE_KEY[$id]}" \
             --name "${AGENCY_NAME[$id]}"
         show_spawn "$id" refnet-node run --data "$QS/$id"

@@ -404,6 +404,30 @@ validate_welcome(const Refnet__Welcome *m, char *why)
     int rc = check_ident("welcome", "agency_id", m->agency_id, false, why);
     if (rc == 0)
         rc = check_text("welcome", "agency_name", m->agency_name, 0, WIRE_MAX_NAME, why);
+    if (rc == 0 && m->broker_sign_key.len != 0 && m->broker_sign_key.len != WIRE_SEAL_KEY_LEN)
+        rc = validate_fail(why, "welcome.broker_sign_key is not %d bytes", WIRE_SEAL_KEY_LEN);
+    return rc;
+}
+
+static int
+validate_hello(const Refnet__Hello *m, char *why)
+{
+    int rc = check_text("hello", "software", m->software, 0, WIRE_MAX_SOFTWARE, why);
+    if (rc == 0 && m->box_public_key.len != 0 && m->box_public_key.len != WIRE_SEAL_KEY_LEN)
+        rc = validate_fail(why, "hello.box_public_key is not %d bytes", WIRE_SEAL_KEY_LEN);
+    return rc;
+}
+
+static int
+validate_agency_key(const Refnet__AgencyKey *m, char *why)
+{
+    int rc = check_ident("agency_key", "agency_id", m->agency_id, false, why);
+    if (rc == 0 && m->box_public_key.len != WIRE_SEAL_KEY_LEN)
+        rc = validate_fail(why, "agency_key.box_public_key is not %d bytes", WIRE_SEAL_KEY_LEN);
+    if (rc == 0 && m->signature.len != WIRE_SEAL_SIG_LEN)
+        rc = validate_fail(why, "agency_key.signature is not %d bytes", WIRE_SEAL_SIG_LEN);
+    if (rc == 0)
+        rc = check_time("agency_key", "issued_at_ms", m->issued_at_ms, false, why);
     return rc;
 }
 
@@ -434,7 +458,8 @@ validate_result(const Refnet__Result *m, char *why)
 static int
 validate_admin_request(const Refnet__AdminRequest *m, char *why)
 {
-    if (m->op == REFNET__ADMIN_OP__ADMIN_OP_NODES || m->op == REFNET__ADMIN_OP__ADMIN_OP_FLOW)
+    if (m->op == REFNET__ADMIN_OP__ADMIN_OP_NODES || m->op == REFNET__ADMIN_OP__ADMIN_OP_FLOW ||
+        m->op == REFNET__ADMIN_OP__ADMIN_OP_DEAD_LETTERS)
         return 0;
     return validate_fail(why, "admin_request.op has the unknown value %d", (int)m->op);
 }
@@ -463,6 +488,23 @@ validate_flow_row(const Refnet__FlowRow *f, const char *path, char *why)
 }
 
 static int
+validate_dead_letter(const Refnet__DeadLetter *d, const char *path, char *why)
+{
+    int rc = check_msgid(path, "msg_id", &d->msg_id, false, why);
+    if (rc == 0)
+        rc = check_ident(path, "from", d->from, false, why);
+    if (rc == 0)
+        rc = check_ident(path, "to", d->to, false, why);
+    if (rc == 0)
+        rc = check_time(path, "stored_at_ms", d->stored_at_ms, false, why);
+    if (rc == 0)
+        rc = check_time(path, "expired_at_ms", d->expired_at_ms, false, why);
+    if (rc == 0)
+        rc = check_uuid(path, "handoff_id", d->handoff_id, true, why);
+    return rc;
+}
+
+static int
 validate_admin_reply(const Refnet__AdminReply *m, char *why)
 {
     char sub[VALIDATE_PATH_LEN];
@@ -481,6 +523,13 @@ validate_admin_reply(const Refnet__AdminReply *m, char *why)
     for (size_t i = 0; rc == 0 && i < m->n_flow; i++) {
         snprintf(sub, sizeof sub, "admin_reply.flow[%zu]", i);
         rc = validate_flow_row(m->flow[i], sub, why);
+    }
+    if (rc == 0)
+        rc = check_count("admin_reply", "dead_letters", m->n_dead_letters, 0, WIRE_MAX_ADMIN_ROWS,
+                         why);
+    for (size_t i = 0; rc == 0 && i < m->n_dead_letters; i++) {
+        snprintf(sub, sizeof sub, "admin_reply.dead_letters[%zu]", i);
+        rc = validate_dead_letter(m->dead_letters[i], sub, why);
     }
     return rc;
 }
@@ -553,22 +602,20 @@ validate_packet_categories(const Refnet__HandoffUpdate *up,
     return 0;
 }
 
-/* The person packet travels in clear until it is sealed end to end (a later protocol step);
- * while it is clear, the receiver's decoder checks it like any other field. */
+/* A clear packet's bytes: a valid PersonPacket whose fields the categories cover. */
 static int
-validate_packet_bytes(const Refnet__HandoffUpdate *up, const char *path, char *why)
+validate_packet_clear(
+    const Refnet__HandoffUpdate *up, const uint8_t *data, size_t len, const char *path, char *why)
 {
     char sub[VALIDATE_PATH_LEN];
     pbuf_t *pb = NULL;
     const Refnet__PersonPacket *p = NULL;
-    if (up->person_packet.len == 0)
-        return 0;
-    if (up->person_packet.len > WIRE_MAX_PERSON_PACKET)
+    if (len > WIRE_MAX_PERSON_PACKET)
         return validate_fail(why, "%s.person_packet is longer than %d bytes", path,
                              WIRE_MAX_PERSON_PACKET);
     validate_subpath(sub, path, "person_packet");
-    int rc = pbuf_unpack(&pb, &refnet__person_packet__descriptor, up->person_packet.data,
-                         up->person_packet.len, WIRE_MAX_PERSON_PACKET);
+    int rc =
+        pbuf_unpack(&pb, &refnet__person_packet__descriptor, data, len, WIRE_MAX_PERSON_PACKET);
     if (rc != 0) {
         rc = validate_fail(why, "%s is not a valid PersonPacket", sub);
         goto out;
@@ -580,6 +627,31 @@ validate_packet_bytes(const Refnet__HandoffUpdate *up, const char *path, char *w
 out:
     pbuf_destroy(&pb);
     return rc;
+}
+
+/* A sealed packet is opaque to everyone but its recipient: only its size is checked here;
+ * the receiving node checks the opened bytes with validate_opened_packet. A clear one is
+ * checked like any other field. */
+static int
+validate_packet_bytes(const Refnet__HandoffUpdate *up, const char *path, char *why)
+{
+    if (up->seal_version > 1)
+        return validate_fail(why, "%s.seal_version %u is not supported", path,
+                             (unsigned)up->seal_version);
+    if (up->person_packet.len == 0)
+        return 0;
+    if (up->seal_version == 0)
+        return validate_packet_clear(up, up->person_packet.data, up->person_packet.len, path, why);
+    if (up->person_packet.len > WIRE_MAX_SEALED_PACKET)
+        return validate_fail(why, "%s.person_packet is longer than %d bytes", path,
+                             WIRE_MAX_SEALED_PACKET);
+    return 0;
+}
+
+int
+validate_opened_packet(const Refnet__HandoffUpdate *up, const uint8_t *data, size_t len, char *why)
+{
+    return validate_packet_clear(up, data, len, "handoff", why);
 }
 
 static int
@@ -719,7 +791,7 @@ validate_body(const Refnet__Envelope *env, char *why)
         return validate_fail(why, "envelope body %s is missing", wire_body_name(env->body_case));
     switch (env->body_case) {
     case REFNET__ENVELOPE__BODY_HELLO:
-        return check_text("hello", "software", env->hello->software, 0, WIRE_MAX_SOFTWARE, why);
+        return validate_hello(env->hello, why);
     case REFNET__ENVELOPE__BODY_WELCOME:
         return validate_welcome(env->welcome, why);
     case REFNET__ENVELOPE__BODY_PING:
@@ -727,6 +799,8 @@ validate_body(const Refnet__Envelope *env, char *why)
     case REFNET__ENVELOPE__BODY_SYNC:
     case REFNET__ENVELOPE__BODY_SYNC_DONE:
         return 0;
+    case REFNET__ENVELOPE__BODY_AGENCY_KEY:
+        return validate_agency_key(env->agency_key, why);
     case REFNET__ENVELOPE__BODY_PUBLISH:
         return validate_publish(env->publish, why);
     case REFNET__ENVELOPE__BODY_AVAILABILITY:

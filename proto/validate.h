@@ -28,5 +28,9 @@ int validate_mail(const Refnet__Mail *mail, char *why);
 int validate_handoff_update(const Refnet__HandoffUpdate *up, char *why);
 /* Decodes and checks an encoded PersonPacket too (bounded). */
 int validate_person_packet(const Refnet__PersonPacket *p, char *why);
+/* Checks the opened bytes of a sealed person packet of `up` (`len` bytes at `data`): a valid
+ * PersonPacket whose fields `up`'s categories cover. Returns 0 or REFNET_EINVAL with `why`. */
+int
+validate_opened_packet(const Refnet__HandoffUpdate *up, const uint8_t *data, size_t len, char *why);
 
 #endif

@@ -174,6 +174,8 @@ wire_body_name(Refnet__Envelope__BodyCase body)
         return "update";
     case REFNET__ENVELOPE__BODY_SYNC_DONE:
         return "sync_done";
+    case REFNET__ENVELOPE__BODY_AGENCY_KEY:
+        return "agency_key";
     case REFNET__ENVELOPE__BODY_MAIL:
         return "mail";
     case REFNET__ENVELOPE__BODY_ACK:

@@ -42,6 +42,11 @@
 #define WIRE_MAX_LANGUAGES 16
 /* Encoded PersonPacket: the sum of its field limits above, rounded up. */
 #define WIRE_MAX_PERSON_PACKET (16 * 1024)
+/* A sealed PersonPacket: the clear limit plus the nonce and authenticator (base/seal.h). */
+#define WIRE_MAX_SEALED_PACKET (WIRE_MAX_PERSON_PACKET + 40)
+/* Box and signing public keys (libsodium X25519 / Ed25519) and Ed25519 signatures. */
+#define WIRE_SEAL_KEY_LEN 32
+#define WIRE_SEAL_SIG_LEN 64
 /* Message ids per Ack: lets a node acknowledge a whole delivered batch in one frame. */
 #define WIRE_MAX_ACK_IDS 256
 /* Capacity numbers: no single service has a million places; bounds arithmetic. */

@@ -184,6 +184,8 @@ cli_run_broker(cli_t *cli, const cli_command_t *cmd, const cli_parsed_t *parsed)
         refnet_admin_set_timeout(admin, cli->timeout_ms);
         if (what && strcmp(what, "flow") == 0)
             rc = refnet_admin_flow(admin, &result, &err);
+        else if (what && strcmp(what, "dead-letters") == 0)
+            rc = refnet_admin_dead_letters(admin, &result, &err);
         else
             rc = refnet_admin_nodes(admin, &result, &err);
     }

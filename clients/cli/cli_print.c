@@ -404,10 +404,26 @@ print_admin_flow(FILE *out, const json_t *result)
                  json_object_get(result, "median_first_contact_seconds"), "");
 }
 
+static void
+print_admin_dead(FILE *out, const json_t *result)
+{
+    static const cli_fmt_col_t cols[] = {
+        { "HANDOFF", "handoff_id", NULL, 0 },
+        { "FROM", "from", NULL, 0 },
+        { "TO", "to", NULL, 0 },
+        { "STORED", "stored_at", NULL, 0 },
+        { "EXPIRED", "expired_at", NULL, 0 },
+    };
+    cli_fmt_table(out, cols, PRINT_N(cols), json_object_get(result, "dead_letters"),
+                  "no dead letters");
+}
+
 void
 cli_print_admin(FILE *out, const json_t *result)
 {
-    if (json_object_get(result, "flow"))
+    if (json_object_get(result, "dead_letters"))
+        print_admin_dead(out, result);
+    else if (json_object_get(result, "flow"))
         print_admin_flow(out, result);
     else
         print_admin_nodes(out, result);

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli_print.h"
 #include "clock.h"
@@ -436,11 +437,12 @@ static const cli_opt_t OPTS_MILESTONE[] = {
 
 static const cli_pos_t POS_ADMIN[] = {
     { .key = "what",
-      .meta = "nodes|flow",
-      .help = "nodes: enrolled agencies and presence; flow: handoff counts and timings",
+      .meta = "nodes|flow|dead-letters",
+      .help = "nodes: enrolled agencies and presence; flow: handoff counts and timings; "
+              "dead-letters: messages that expired undelivered",
       .required = true,
       .local = true,
-      .choices = "nodes|flow" },
+      .choices = "nodes|flow|dead-letters" },
 };
 
 static const cli_opt_t OPTS_ADMIN[] = {
@@ -451,6 +453,68 @@ static const cli_opt_t OPTS_ADMIN[] = {
       .help = "the broker's data folder (or REFNET_BROKER_DATA)",
       .local = true },
 };
+
+/* --- directory import / export (HSDS 3.0) ---------------------------------------------------- */
+
+static const cli_pos_t POS_IMPORT[] = {
+    { .key = "path",
+      .meta = "PATH",
+      .help = "an HSDS 3.0 CSV datapackage folder, or an HSDS JSON file",
+      .required = true },
+};
+
+static const cli_pos_t POS_EXPORT[] = {
+    { .key = "dir",
+      .meta = "DIR",
+      .help = "the folder to write (created if missing)",
+      .required = true },
+};
+
+static const cli_opt_t OPTS_EXPORT[] = {
+    { .flag = "format",
+      .kind = CLI_OPT_CHOICE,
+      .key = "format",
+      .meta = "FORMAT",
+      .help = "hsds-json: DIR/organizations/ID.json and DIR/services/ID.json; hsds-csv: a "
+              "datapackage folder",
+      .required = true,
+      .choices = "hsds-json|hsds-csv" },
+    { .flag = "own",
+      .kind = CLI_OPT_FLAG,
+      .key = "own",
+      .help = "only this agency's own records, not the rest of the directory" },
+};
+
+/* The node reads and writes the files itself and does not share this process's working
+ * folder, so a relative path is made absolute here. This is the one check that amends the
+ * arguments it checks. */
+static int
+table_absolute(const json_t *args, const char *key, char *why)
+{
+    char cwd[4096], buf[8192];
+    const char *p = json_string_value(json_object_get(args, key));
+    if (!p || p[0] == '/')
+        return 0;
+    if (!getcwd(cwd, sizeof cwd))
+        return table_fail(why, "cannot read the working folder to make the path absolute");
+    int n = snprintf(buf, sizeof buf, "%s/%s", cwd, p);
+    if (n < 0 || (size_t)n >= sizeof buf)
+        return table_fail(why, "the path is too long");
+    json_object_set_new((json_t *)args, key, json_string(buf));
+    return 0;
+}
+
+static int
+check_import(const json_t *args, char *why)
+{
+    return table_absolute(args, "path", why);
+}
+
+static int
+check_export(const json_t *args, char *why)
+{
+    return table_absolute(args, "dir", why);
+}
 
 /* --- the table ------------------------------------------------------------------------------- */
 
@@ -512,6 +576,29 @@ static const cli_command_t TABLE[] = {
       TABLE_OPTS(OPTS_SEARCH),
       .check = check_search,
       .print = cli_print_services },
+    { .name = "directory",
+      .sub = "import",
+      .summary = "import this agency's HSDS 3.0 records and publish its services",
+      .help = "Imports an HSDS 3.0 CSV datapackage folder or an HSDS JSON file (one object, a "
+              "list, or a page with contents) into this node, and publishes every imported "
+              "service that has a taxonomy term to the network's directory. Only records of "
+              "this agency's own organization (refnet-node init --organization-id) are taken; "
+              "others are refused and listed. A bad row names its file, row and field, and "
+              "nothing is imported.",
+      .op = "directory.import",
+      TABLE_POS(POS_IMPORT),
+      .check = check_import,
+      .print = cli_print_kv },
+    { .name = "directory",
+      .sub = "export",
+      .summary = "export the directory as HSDS 3.0 JSON or CSV",
+      .help = "Writes this agency's HSDS records and, without --own, every other service of "
+              "the directory replica as a minimal HSDS service, to DIR.",
+      .op = "directory.export",
+      TABLE_POS(POS_EXPORT),
+      TABLE_OPTS(OPTS_EXPORT),
+      .check = check_export,
+      .print = cli_print_kv },
     { .name = "person",
       .sub = "add",
       .summary = "record a person (kept on this node only); prints the id",
@@ -628,7 +715,8 @@ static const cli_command_t TABLE[] = {
       .summary = "the broker's view: enrolled agencies, or the handoff flow",
       .help = "Asks the broker, through its admin socket in its data folder, for the enrolled "
               "agencies and their presence (nodes) or for the handoff counts by sender, receiver "
-              "and status with the median time to accept and to first contact (flow). Run it on "
+              "and status with the median time to accept and to first contact (flow), or for "
+              "the messages that expired before delivery (dead-letters). Run it on "
               "the broker's host as the broker's user. It never shows person data.",
       .target = CLI_TARGET_BROKER,
       TABLE_POS(POS_ADMIN),

@@ -16,6 +16,7 @@
 #include "enums.h"
 #include "keys.h"
 #include "refnet_error.h"
+#include "uid.h"
 #include "wire.h"
 #include "xmalloc.h"
 
@@ -253,11 +254,31 @@ admin_flow_json(const Refnet__AdminReply *reply)
         "accepted_samples", (json_int_t)reply->accepted_samples);
 }
 
+static json_t *
+admin_dead_json(const Refnet__AdminReply *reply)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < reply->n_dead_letters; i++) {
+        const Refnet__DeadLetter *d = reply->dead_letters[i];
+        char hex[2 * UID_MSGID_LEN + 1];
+        uid_msgid_hex(d->msg_id.data, d->msg_id.len, hex);
+        json_array_append_new(
+            list, json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}", "id", hex, "from",
+                            admin_string_json(d->from), "to", admin_string_json(d->to), "stored_at",
+                            admin_time_json(d->stored_at_ms), "expired_at",
+                            admin_time_json(d->expired_at_ms), "handoff_id",
+                            d->handoff_id[0] ? admin_string_json(d->handoff_id) : json_null()));
+    }
+    return json_pack("{s:o}", "dead_letters", list);
+}
+
 json_t *
 refnet_admin_reply_json(const Refnet__AdminReply *reply, Refnet__AdminOp op)
 {
     if (op == REFNET__ADMIN_OP__ADMIN_OP_FLOW)
         return admin_flow_json(reply);
+    if (op == REFNET__ADMIN_OP__ADMIN_OP_DEAD_LETTERS)
+        return admin_dead_json(reply);
     return admin_nodes_json(reply);
 }
 
@@ -374,4 +395,10 @@ int
 refnet_admin_flow(refnet_admin_t *self, json_t **result, refnet_client_error_t *err)
 {
     return admin_request(self, REFNET__ADMIN_OP__ADMIN_OP_FLOW, result, err);
+}
+
+int
+refnet_admin_dead_letters(refnet_admin_t *self, json_t **result, refnet_client_error_t *err)
+{
+    return admin_request(self, REFNET__ADMIN_OP__ADMIN_OP_DEAD_LETTERS, result, err);
 }

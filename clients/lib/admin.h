@@ -43,6 +43,11 @@ int refnet_admin_nodes(refnet_admin_t *self, json_t **result, refnet_client_erro
  *  "median_first_contact_seconds":x|null,"accepted_samples":N} (caller owns). Failures as for
  * refnet_admin_nodes. */
 int refnet_admin_flow(refnet_admin_t *self, json_t **result, refnet_client_error_t *err);
+/* Asks the broker for the dead letters: messages whose time to live ran out before delivery.
+ * Returns 0 and sets *result to {"dead_letters":[{"id" (msg_id, hex),"from","to","stored_at",
+ * "expired_at","handoff_id"|null}]} (caller owns; times ISO), never any content. Failures as
+ * for refnet_admin_nodes. */
+int refnet_admin_dead_letters(refnet_admin_t *self, json_t **result, refnet_client_error_t *err);
 
 /* Converts a decoded AdminReply for request `op` into the JSON documented above (a new
  * document, caller owns). Exposed so the conversion can be tested without a broker. */

@@ -2,11 +2,13 @@
 #include "api.h"
 
 #include <jansson.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api_dir.h"
 #include "api_handoff.h"
+#include "api_hsds.h"
 #include "api_people.h"
 #include "apicall.h"
 #include "clock.h"
@@ -21,6 +23,8 @@ struct api {
     store_t *st;
     char *agency, *name, *broker;
     api_stats_t stats;
+    uint8_t seal_sk[SEAL_KEY_LEN]; /* this agency's sealing secret key, when has_seal_sk */
+    bool has_seal_sk;
 };
 
 typedef int (*api_fn)(apicall_t *c, json_t *args);
@@ -36,6 +40,8 @@ static const struct {
     { "service.availability", api_dir_availability, true },
     { "service.withdraw", api_dir_withdraw, true },
     { "search", api_dir_search, false },
+    { "directory.import", api_hsds_import, true },
+    { "directory.export", api_hsds_export, false },
     { "person.add", api_people_person_add, true },
     { "person.list", api_people_person_list, false },
     { "consent.grant", api_people_consent_grant, true },
@@ -61,6 +67,13 @@ api_new(store_t *st, const char *agency, const char *name, const char *broker)
 }
 
 void
+api_set_seal_key(api_t *self, const uint8_t sk[SEAL_KEY_LEN])
+{
+    memcpy(self->seal_sk, sk, SEAL_KEY_LEN);
+    self->has_seal_sk = true;
+}
+
+void
 api_destroy(api_t **self_p)
 {
     if (!self_p || !*self_p)
@@ -69,6 +82,7 @@ api_destroy(api_t **self_p)
     free(self->agency);
     free(self->name);
     free(self->broker);
+    sodium_memzero(self->seal_sk, sizeof self->seal_sk);
     free(self);
     *self_p = NULL;
 }
@@ -215,6 +229,7 @@ api_handle(api_t *self, const void *data, size_t len, bool connected, api_outcom
                     .name = self->name,
                     .broker = self->broker,
                     .connected = connected,
+                    .seal_sk = self->has_seal_sk ? self->seal_sk : NULL,
                     .now = clock_now_ms() };
     memset(out, 0, sizeof *out);
     self->stats.requests++;

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "refnet.pb-c.h"
+#include "seal.h"
 #include "store.h"
 #include "uid.h"
 #include "wire_limits.h"
@@ -43,6 +44,9 @@ typedef struct {
 /* Creates the API over `st` (borrowed) for agency `agency` named `name`, whose broker is
  * `broker` (strings copied). */
 api_t *api_new(store_t *st, const char *agency, const char *name, const char *broker);
+/* Gives the API this agency's sealing secret key (copied), which handoff.start seals with.
+ * Without it handoff.start refuses to send person data. */
+void api_set_seal_key(api_t *self, const uint8_t sk[SEAL_KEY_LEN]);
 /* Frees it. Accepts NULL and *self_p == NULL; nulls *self_p. */
 void api_destroy(api_t **self_p);
 

@@ -95,6 +95,7 @@ api_handoff_start(apicall_t *c, json_t *args)
     int rc = api_handoff_read_start(c, args, &req);
     if (rc != 0)
         return rc;
+    req.seal_sk = c->seal_sk;
     rc = handoff_start(c->txn, c->st, c->agency, &req, c->now, id, to, why);
     if (rc != 0)
         return api_handoff_fail(c, rc, why);

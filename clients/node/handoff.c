@@ -8,9 +8,11 @@
 
 #include "consent.h"
 #include "fsm.h"
+#include "log.h"
 #include "node_limits.h"
 #include "nodedb.h"
 #include "outbox.h"
+#include "peerkeys.h"
 #include "persons.h"
 #include "refnet_error.h"
 #include "replica.h"
@@ -168,7 +170,8 @@ typedef struct {
     const Refnet__ConsentRecord *consent;
     Refnet__Category cats[WIRE_MAX_CATEGORIES];
     size_t ncats;
-    ProtobufCBinaryData packet;
+    ProtobufCBinaryData packet; /* clear: kept in the sender's own record */
+    ProtobufCBinaryData sealed; /* what travels: only the receiver can open it */
     uint64_t ttl;
 } handoff_new_t;
 
@@ -191,7 +194,8 @@ handoff_queue_request(MDB_txn *txn,
     up.categories = (Refnet__Category *)h->cats;
     up.n_categories = h->ncats;
     up.consent_id = h->consent->id;
-    up.person_packet = h->packet;
+    up.person_packet = h->sealed;
+    up.seal_version = SEAL_VERSION;
     return handoff_queue(txn, st, h->receiver, h->ttl, &up, now, why);
 }
 
@@ -290,11 +294,20 @@ handoff_start_found(MDB_txn *txn,
     h->consent = (const Refnet__ConsentRecord *)pbuf_msg(consent);
     handoff_packet(p, req, &h->packet.data, &len);
     h->packet.len = len;
+    rc = req->seal_sk ? peerkeys_seal(txn, st, h->receiver, req->seal_sk, &h->packet, &h->sealed)
+                      : REFNET_EFORBIDDEN;
+    if (rc == REFNET_EFORBIDDEN)
+        rc = handoff_fail(why, rc,
+                          "agency %s has no sealing key vouched for by the broker yet, so its "
+                          "person data cannot be sealed; nothing was sent",
+                          h->receiver);
     uid_new(h->id);
-    rc = handoff_queue_request(txn, st, req, h, now, why);
+    if (rc == 0)
+        rc = handoff_queue_request(txn, st, req, h, now, why);
     if (rc == 0)
         rc = handoff_record_request(txn, st, self, req, h, now);
     free(h->packet.data);
+    free(h->sealed.data);
     pbuf_destroy(&consent);
     return rc;
 }
@@ -644,4 +657,76 @@ handoff_each(MDB_txn *txn,
     }
     mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND ? 0 : store_err(rc);
+}
+
+/* ---- sealed person packets ---------------------------------------------------------------- */
+
+/* Opens the packet of a delivered REQUESTED step into *clear (caller frees). Returns 0,
+ * REFNET_ECRYPTO / REFNET_EINVAL with *why (the packet is to be dropped) or a store error. */
+static int
+handoff_open_packet(MDB_txn *txn,
+                    const store_t *st,
+                    const Refnet__Mail *mail,
+                    const uint8_t *seal_sk,
+                    ProtobufCBinaryData *clear,
+                    const char **why)
+{
+    char bad[WIRE_WHY_LEN];
+    const Refnet__HandoffUpdate *up = mail->handoff;
+    if (up->seal_version != SEAL_VERSION) {
+        *why = "it arrived unsealed";
+        return REFNET_ECRYPTO;
+    }
+    if (!seal_sk) {
+        *why = "this node has no sealing key";
+        return REFNET_ECRYPTO;
+    }
+    int rc = peerkeys_open(txn, st, mail->from, seal_sk, &up->person_packet, clear, why);
+    if (rc == 0 && validate_opened_packet(up, clear->data, clear->len, bad) != 0) {
+        *why = "its content is not a valid person packet for its categories";
+        rc = REFNET_EINVAL;
+    }
+    return rc;
+}
+
+int
+handoff_receive(MDB_txn *txn,
+                const store_t *st,
+                const char *self,
+                const Refnet__Mail *mail,
+                const uint8_t *seal_sk,
+                uint64_t now,
+                char *why,
+                handoff_packet_t *packet)
+{
+    const Refnet__HandoffUpdate *up = mail->handoff;
+    *packet = HANDOFF_PACKET_NONE;
+    if (mail->content_case != REFNET__MAIL__CONTENT_HANDOFF || !up ||
+        up->status != REFNET__HANDOFF_STATUS__HANDOFF_STATUS_REQUESTED ||
+        up->person_packet.len == 0)
+        return handoff_apply_mail(txn, st, self, mail, now, why);
+    ProtobufCBinaryData clear = { 0, NULL };
+    const char *cwhy = "";
+    int rc = handoff_open_packet(txn, st, mail, seal_sk, &clear, &cwhy);
+    if (rc != 0 && rc != REFNET_ECRYPTO && rc != REFNET_EINVAL)
+        return rc;
+    Refnet__Mail copy = *mail;
+    Refnet__HandoffUpdate opened = *up;
+    opened.person_packet = clear; /* empty when dropped: the handoff stays, the data does not */
+    opened.seal_version = 0;
+    copy.handoff = &opened;
+    if (rc == 0) {
+        *packet = HANDOFF_PACKET_OPENED;
+    } else {
+        *packet = HANDOFF_PACKET_DROPPED;
+        free(clear.data);
+        opened.person_packet.data = NULL;
+        opened.person_packet.len = 0;
+        log_error("handoff: the person data of handoff %s from %s was dropped: %s; the handoff "
+                  "is kept without it",
+                  up->handoff_id, mail->from, cwhy);
+    }
+    rc = handoff_apply_mail(txn, st, self, &copy, now, why);
+    free(opened.person_packet.data);
+    return rc;
 }

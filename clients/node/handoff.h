@@ -37,6 +37,7 @@ typedef struct {
     bool accompany;
     uint64_t proposed_at_ms; /* 0 if none */
     uint64_t ttl_ms;         /* 0 for NODE_TTL_DEFAULT_MS */
+    const uint8_t *seal_sk;  /* this agency's sealing secret key (SEAL_KEY_LEN); required */
 } handoff_start_t;
 
 /* Starts a handoff from agency `self` (the sender). Looks the service up in the replica (its
@@ -47,6 +48,8 @@ typedef struct {
  *   REFNET_ENOTFOUND   no such person, or no such service in the replica;
  *   REFNET_EINVAL      the service is this agency's own, or the packet breaks a wire limit;
  *   REFNET_ECONSENT    no valid consent covers it (nothing written or queued);
+ *   REFNET_EFORBIDDEN  the receiver has no sealing key the broker vouched for, or req has no
+ *                      seal_sk: the person packet cannot be sealed (nothing written or queued);
  *   REFNET_EQUEUEFULL  the outbox is full;
  *   store errors. */
 int handoff_start(MDB_txn *txn,
@@ -93,6 +96,26 @@ int handoff_apply_mail(MDB_txn *txn,
                        const Refnet__Mail *mail,
                        uint64_t now,
                        char *why);
+/* What handoff_receive did with a sealed person packet. */
+typedef enum {
+    HANDOFF_PACKET_NONE = 0, /* the step carried no person packet */
+    HANDOFF_PACKET_OPENED,   /* opened with the sender's verified key: the sender is proven */
+    HANDOFF_PACKET_DROPPED,  /* could not be opened, or arrived unsealed: not kept (logged) */
+} handoff_packet_t;
+
+/* handoff_apply_mail for mail as the broker delivers it: a REQUESTED step's person packet is
+ * first opened with this agency's secret key `seal_sk` and the sender's verified key
+ * (peerkeys.h). A packet that is unsealed, does not open or is not a valid PersonPacket for
+ * its categories is dropped with an error log, and the handoff is recorded without person
+ * data. Sets *packet. Returns what handoff_apply_mail returns. */
+int handoff_receive(MDB_txn *txn,
+                    const store_t *st,
+                    const char *self,
+                    const Refnet__Mail *mail,
+                    const uint8_t *seal_sk,
+                    uint64_t now,
+                    char *why,
+                    handoff_packet_t *packet);
 /* Records a delivery receipt: sets delivered_at on the sender-side record the first time. A
  * receipt without a delivery time means the broker gave up on the message (its TTL ran out):
  * that is recorded as an event by "network", and a request that never arrived gets the

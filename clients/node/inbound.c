@@ -7,6 +7,7 @@
 #include "handoff.h"
 #include "log.h"
 #include "outbox.h"
+#include "peerkeys.h"
 #include "refnet_error.h"
 #include "replica.h"
 #include "seen.h"
@@ -53,9 +54,51 @@ inbound_fail(inbound_batch_t *b, int rc, const char *what)
     b->failed = rc;
 }
 
+/* Pins the broker's signing key from the first Welcome that names one; a different key later
+ * is refused (the keys it signs will not verify either). */
+static void
+inbound_pin_broker(inbound_batch_t *b, const Refnet__Welcome *w)
+{
+    uint8_t pinned[SEAL_KEY_LEN];
+    if (w->broker_sign_key.len == 0)
+        return;
+    if (peerkeys_broker(b->txn, b->st, pinned) == REFNET_ENOTFOUND)
+        log_warn("inbound: pinning the broker's signing key from its Welcome (trust on first "
+                 "use); pass --broker-sign-key to refnet-node init to check it instead");
+    int rc = peerkeys_pin_broker(b->txn, b->st, w->broker_sign_key.data, w->broker_sign_key.len);
+    if (inbound_is_storage_error(rc)) {
+        inbound_fail(b, rc, "pinning the broker's signing key");
+    } else if (rc != 0) {
+        b->stats->keys_refused++;
+        log_error("inbound: the broker's signing key is not the one this node pinned; agency "
+                  "keys it signs are refused");
+    }
+}
+
+static void
+inbound_agency_key(inbound_batch_t *b, const Refnet__Envelope *env)
+{
+    const Refnet__AgencyKey *k = env->agency_key;
+    int rc = peerkeys_accept(b->txn, b->st, k);
+    if (inbound_is_storage_error(rc)) {
+        inbound_fail(b, rc, "storing an agency's sealing key");
+        return;
+    }
+    if (rc != 0) {
+        b->stats->keys_refused++;
+        log_error("inbound: the sealing key of agency %s is refused: %s", k->agency_id,
+                  rc == REFNET_ENOTFOUND ? "no broker signing key is pinned"
+                                         : "the broker's signature does not verify");
+        return;
+    }
+    b->stats->keys_accepted++;
+    log_debug("inbound: sealing key of agency %s verified", k->agency_id);
+}
+
 static void
 inbound_welcome(inbound_batch_t *b, const Refnet__Envelope *env)
 {
+    inbound_pin_broker(b, env->welcome);
     link_on_welcome(b->link, env->welcome, b->now_mono);
     b->need_sync = true; /* every session starts with a catch-up from our head */
 }
@@ -128,7 +171,12 @@ inbound_apply_mail(inbound_batch_t *b, const Refnet__Mail *mail)
             log_debug("inbound: receipt for unknown handoff %s", mail->receipt->handoff_id);
         return inbound_is_storage_error(rc) ? rc : 0;
     }
-    rc = handoff_apply_mail(b->txn, b->st, b->self, mail, b->now, why);
+    handoff_packet_t packet = HANDOFF_PACKET_NONE;
+    rc = handoff_receive(b->txn, b->st, b->self, mail, b->seal_sk, b->now, why, &packet);
+    if (packet == HANDOFF_PACKET_OPENED)
+        b->stats->packets_opened++;
+    else if (packet == HANDOFF_PACKET_DROPPED)
+        b->stats->packets_dropped++;
     if (rc == 0) {
         b->stats->mail_applied++;
         return 0;
@@ -248,6 +296,7 @@ static const struct {
     { REFNET__ENVELOPE__BODY_PONG, inbound_pong },
     { REFNET__ENVELOPE__BODY_UPDATE, inbound_update },
     { REFNET__ENVELOPE__BODY_SYNC_DONE, inbound_sync_done },
+    { REFNET__ENVELOPE__BODY_AGENCY_KEY, inbound_agency_key },
     { REFNET__ENVELOPE__BODY_MAIL, inbound_mail },
     { REFNET__ENVELOPE__BODY_RESULT, inbound_result },
 };

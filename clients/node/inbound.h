@@ -8,7 +8,9 @@
  *
  * The handlers are one table from Envelope body to function. Session frames (Welcome, Pong)
  * update the link; directory frames update the replica; Mail is applied exactly once (seen.h)
- * and always acknowledged; Results settle outbox items.
+ * and always acknowledged; Results settle outbox items. A Welcome's broker signing key is
+ * pinned if none is (peerkeys.h); an AgencyKey is stored once its signature verifies; a
+ * handoff's sealed person packet is opened with the sender's verified key (handoff_receive).
  *
  * Ownership: the batch borrows the store, transaction and link for its lifetime. A batch is
  * large (it holds NODE_BATCH acks and answers): allocate it once. Single-threaded. */
@@ -35,15 +37,19 @@ typedef struct {
 
 /* What the node's inbound handling has counted since start. */
 typedef struct {
-    uint64_t mail_applied;   /* handoff steps applied */
-    uint64_t mail_duplicate; /* mail dropped as already applied (still acknowledged) */
-    uint64_t mail_refused;   /* handoff steps refused here (logged, acknowledged) */
-    uint64_t receipts;       /* delivery receipts applied */
-    uint64_t dir_updates;    /* directory updates that changed the replica */
-    uint64_t stored;         /* outbox items the broker answered OK */
-    uint64_t refused;        /* outbox items the broker refused for good */
-    uint64_t retried;        /* answers "queue full" / "storage full" / "internal" */
-    uint64_t unexpected;     /* frames the broker should not send a node */
+    uint64_t mail_applied;    /* handoff steps applied */
+    uint64_t mail_duplicate;  /* mail dropped as already applied (still acknowledged) */
+    uint64_t mail_refused;    /* handoff steps refused here (logged, acknowledged) */
+    uint64_t receipts;        /* delivery receipts applied */
+    uint64_t dir_updates;     /* directory updates that changed the replica */
+    uint64_t stored;          /* outbox items the broker answered OK */
+    uint64_t refused;         /* outbox items the broker refused for good */
+    uint64_t retried;         /* answers "queue full" / "storage full" / "internal" */
+    uint64_t unexpected;      /* frames the broker should not send a node */
+    uint64_t packets_opened;  /* sealed person packets opened (sender proven) */
+    uint64_t packets_dropped; /* person packets that did not open or came unsealed (logged) */
+    uint64_t keys_accepted;   /* agency sealing keys verified and stored */
+    uint64_t keys_refused;    /* agency keys or broker signing keys refused (logged) */
 } inbound_stats_t;
 
 typedef struct {
@@ -51,9 +57,11 @@ typedef struct {
     store_t *st;
     MDB_txn *txn;
     link_t *link;
-    const char *self;  /* this agency's id */
-    uint64_t now;      /* wall clock, ms */
-    uint64_t now_mono; /* monotonic clock, ms */
+    const char *self;       /* this agency's id */
+    const uint8_t *seal_sk; /* its sealing secret key, or NULL; set by the caller after
+                             * inbound_begin (which leaves it alone) */
+    uint64_t now;           /* wall clock, ms */
+    uint64_t now_mono;      /* monotonic clock, ms */
     inbound_stats_t *stats;
     /* Collected by inbound_envelope, acted on after the commit. */
     uint8_t acks[NODE_BATCH][UID_MSGID_LEN];

@@ -46,6 +46,8 @@ struct link {
     size_t nwindow;
     uint64_t cursor; /* highest outbox key sent in this session */
     link_stats_t stats;
+    uint8_t box_pk[WIRE_SEAL_KEY_LEN]; /* announced in every Hello when has_box_pk */
+    bool has_box_pk;
 };
 
 static void
@@ -121,6 +123,13 @@ err:
 }
 
 void
+link_set_box_key(link_t *self, const uint8_t pk[WIRE_SEAL_KEY_LEN])
+{
+    memcpy(self->box_pk, pk, sizeof self->box_pk);
+    self->has_box_pk = true;
+}
+
+void
 link_destroy(link_t **self_p)
 {
     if (!self_p || !*self_p)
@@ -186,6 +195,10 @@ link_send_hello(link_t *self, store_t *st, uint64_t now)
     Refnet__Hello hello = REFNET__HELLO__INIT;
     hello.dir_seq = link_head(st);
     hello.software = (char *)LINK_SOFTWARE;
+    if (self->has_box_pk) {
+        hello.box_public_key.data = self->box_pk;
+        hello.box_public_key.len = sizeof self->box_pk;
+    }
     env.body_case = REFNET__ENVELOPE__BODY_HELLO;
     env.hello = &hello;
     bool sent = link_send_env(self, &env) == 0;
@@ -487,11 +500,21 @@ link_resend_item(link_t *self, MDB_txn *txn, store_t *st, uint64_t key)
     return rc == REFNET_EDECODE ? REFNET_ENOTFOUND : rc;
 }
 
-/* Sends again every window item whose answer is overdue. */
+static int
+link_slot_cmp(const void *a, const void *b)
+{
+    uint64_t ka = ((const link_slot_t *)a)->key, kb = ((const link_slot_t *)b)->key;
+    return ka < kb ? -1 : ka > kb;
+}
+
+/* Sends again every window item whose answer is overdue, oldest first: after "queue full" the
+ * broker stores a pair's messages only in the order it first refused them (pairhold.h), and
+ * removals from the window shuffle its slots. */
 static void
 link_resend_due(link_t *self, store_t *st, uint64_t now)
 {
     MDB_txn *txn = NULL;
+    qsort(self->window, self->nwindow, sizeof self->window[0], link_slot_cmp);
     for (size_t i = 0; i < self->nwindow;) {
         link_slot_t *slot = &self->window[i];
         if (slot->due > now) {

@@ -52,6 +52,9 @@ int link_open(link_t **out,
               int heartbeat_ms);
 /* Closes the sockets. Accepts NULL and *self_p == NULL; nulls *self_p. */
 void link_destroy(link_t **self_p);
+/* Sets the sealing public key every Hello announces (peerkeys.h); without one, Hello
+ * announces none. */
+void link_set_box_key(link_t *self, const uint8_t pk[WIRE_SEAL_KEY_LEN]);
 
 /* libzmq handles for zmq_poll (borrowed). They change when link_tick rebuilds the sockets
  * after a refused handshake, so fetch them again after every link_tick. */

@@ -16,11 +16,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hsds.h"
 #include "keys.h"
 #include "log.h"
 #include "node.h"
 #include "node_limits.h"
+#include "path.h"
 #include "refnet_error.h"
+#include "seal.h"
 #include "validate.h"
 #include "xmalloc.h"
 
@@ -30,6 +33,8 @@ static volatile sig_atomic_t node_stop_flag;
 
 typedef struct {
     const char *data, *agency, *name, *broker, *broker_key;
+    const char *broker_sign_key; /* optional: hex or Z85 */
+    const char *organization_id; /* optional: the agency's HSDS organization UUID */
     log_level_t level;
     long heartbeat_ms;
     long map_size_mb;
@@ -50,7 +55,8 @@ static const char MAIN_USAGE[] =
 
 static const char INIT_USAGE[] =
     "usage: refnet-node init --data DIR --agency ID --name NAME --broker ENDPOINT\n"
-    "                        --broker-key KEY\n"
+    "                        --broker-key KEY [--broker-sign-key KEY]\n"
+    "                        [--organization-id UUID]\n"
     "\n"
     "Creates the node folder DIR: the agency's CURVE keypair and the LMDB store with the\n"
     "agency's identity and its broker. Refuses to overwrite an existing node. Prints the\n"
@@ -61,7 +67,15 @@ static const char INIT_USAGE[] =
     "  --name NAME          the agency's display name\n"
     "  --broker ENDPOINT    the broker, e.g. tcp://127.0.0.1:7400\n"
     "  --broker-key KEY     the broker's public key (40 Z85 characters, from\n"
-    "                       'refnet-broker init')\n";
+    "                       'refnet-broker init')\n"
+    "  --broker-sign-key KEY\n"
+    "                       the broker's signing key (64 hex or 40 Z85 characters, printed\n"
+    "                       by 'refnet-broker init'), which vouches for other agencies'\n"
+    "                       sealing keys. Without it the node trusts the key the broker names\n"
+    "                       at the first connection and pins it (trust on first use).\n"
+    "  --organization-id UUID\n"
+    "                       the agency's HSDS organization id: imports accept only its\n"
+    "                       records (default: a new UUID)\n";
 
 static const char RUN_USAGE[] =
     "usage: refnet-node run --data DIR [--log-level L] [--heartbeat-ms N] [--map-size-mb N]\n"
@@ -126,6 +140,8 @@ static const struct option main_options[] = {
     { "name", required_argument, NULL, 'n' },
     { "broker", required_argument, NULL, 'b' },
     { "broker-key", required_argument, NULL, 'k' },
+    { "broker-sign-key", required_argument, NULL, 's' },
+    { "organization-id", required_argument, NULL, 'o' },
     { "log-level", required_argument, NULL, 'l' },
     { "heartbeat-ms", required_argument, NULL, 'h' },
     { "map-size-mb", required_argument, NULL, 'm' },
@@ -152,6 +168,12 @@ main_take_option(int opt, const char *usage, main_args_t *a)
         break;
     case 'k':
         a->broker_key = optarg;
+        break;
+    case 's':
+        a->broker_sign_key = optarg;
+        break;
+    case 'o':
+        a->organization_id = optarg;
         break;
     case 'l':
         if (log_level_parse(optarg, &a->level) != 0)
@@ -212,6 +234,14 @@ main_check_init(const main_args_t *a)
     if (!keys_z85_valid(a->broker_key))
         return main_usage_error(INIT_USAGE, "--broker-key %s is not a 40-character Z85 key",
                                 a->broker_key);
+    uint8_t sign[SEAL_KEY_LEN];
+    if (a->broker_sign_key && seal_key_parse(a->broker_sign_key, sign) != 0)
+        return main_usage_error(INIT_USAGE,
+                                "--broker-sign-key %s is not 64 hex or 40 Z85 characters",
+                                a->broker_sign_key);
+    if (a->organization_id && !uid_is_uuid(a->organization_id))
+        return main_usage_error(INIT_USAGE, "--organization-id %s is not a UUID",
+                                a->organization_id);
     return -1;
 }
 
@@ -229,11 +259,23 @@ main_init(const main_args_t *a)
                 a->data);
         return 1;
     }
+    uint8_t sign[SEAL_KEY_LEN];
+    if (rc == 0)
+        rc = node_create_seal(
+            a->data,
+            a->broker_sign_key && seal_key_parse(a->broker_sign_key, sign) == 0 ? sign : NULL,
+            (size_t)a->map_size_mb << 20);
+    char org[UID_STR_LEN] = "", db[PATH_MAX_LEN];
+    if (rc == 0)
+        rc = path_join(db, sizeof db, a->data, "db");
+    if (rc == 0)
+        rc = hsds_init(db, (size_t)a->map_size_mb << 20, a->organization_id, org);
     if (rc != 0) {
         fprintf(stderr, "refnet-node: cannot create %s: %s\n", a->data, refnet_strerror(rc));
         return 1;
     }
     printf("node %s (%s) created in %s\n", a->agency, a->name, a->data);
+    printf("HSDS organization id: %s\n", org);
     printf("enrol it on the broker with: refnet-broker enroll --data BROKER_DIR --agency %s "
            "--key %s\n",
            a->agency, pub);

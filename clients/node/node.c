@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -18,6 +19,7 @@
 #include "node_limits.h"
 #include "nodedb.h"
 #include "path.h"
+#include "peerkeys.h"
 #include "pending.h"
 #include "refnet_error.h"
 #include "replica.h"
@@ -32,6 +34,7 @@ struct node {
     bool locked; /* this process holds DIR/node.lock, so DIR/api.sock is its own */
     store_t *st;
     zcert_t *cert;
+    uint8_t seal_pk[SEAL_KEY_LEN], seal_sk[SEAL_KEY_LEN]; /* sealing keypair (peerkeys.h) */
     link_t *link;
     zsock_t *api_sock;
     api_t *api;
@@ -91,6 +94,31 @@ node_create(const char *dir,
         rc = nodedb_open(&st, db, map_size);
     if (rc == 0)
         rc = node_write_meta(st, agency, name, broker, broker_key);
+    store_destroy(&st);
+    return rc;
+}
+
+int
+node_create_seal(const char *dir, const uint8_t *broker_sign_key, size_t map_size)
+{
+    uint8_t pk[SEAL_KEY_LEN], sk[SEAL_KEY_LEN];
+    char db[PATH_MAX_LEN];
+    store_t *st = NULL;
+    MDB_txn *txn = NULL;
+    int rc = peerkeys_own(dir, pk, sk);
+    sodium_memzero(sk, sizeof sk);
+    if (rc != 0 || !broker_sign_key)
+        return rc;
+    rc = path_join(db, sizeof db, dir, "db");
+    if (rc == 0)
+        rc = nodedb_open(&st, db, map_size);
+    if (rc == 0)
+        rc = store_begin(st, false, &txn);
+    if (rc == 0)
+        rc = peerkeys_pin_broker(txn, st, broker_sign_key, SEAL_KEY_LEN);
+    if (rc == 0)
+        rc = store_commit(&txn);
+    store_abort(&txn);
     store_destroy(&st);
     return rc;
 }
@@ -198,13 +226,21 @@ node_open_parts(node_t *self, const node_config_t *cfg)
         log_error("node: cannot load the agency keypair in %s: %s", self->dir, refnet_strerror(rc));
         return rc;
     }
+    rc = peerkeys_own(self->dir, self->seal_pk, self->seal_sk);
+    if (rc != 0) {
+        log_error("node: cannot load the sealing keypair in %s: %s", self->dir,
+                  refnet_strerror(rc));
+        return rc;
+    }
     rc = link_open(&self->link, self->broker, self->broker_key, self->cert, self->agency,
                    cfg->heartbeat_ms);
     if (rc == 0)
         rc = node_bind_api(self);
     if (rc != 0)
         return rc;
+    link_set_box_key(self->link, self->seal_pk);
     self->api = api_new(self->st, self->agency, self->name, self->broker);
+    api_set_seal_key(self->api, self->seal_sk);
     self->pending = pending_new();
     self->batch = xcalloc(1, sizeof *self->batch);
     return 0;
@@ -283,6 +319,7 @@ node_destroy(node_t **self_p)
     free(self->name);
     free(self->broker);
     free(self->broker_key);
+    sodium_memzero(self->seal_sk, sizeof self->seal_sk);
     free(self);
     *self_p = NULL;
 }
@@ -356,6 +393,7 @@ node_broker_batch(node_t *self)
         return;
     inbound_begin(self->batch, self->st, txn, self->link, self->agency, &self->stats,
                   clock_now_ms(), now);
+    self->batch->seal_sk = self->seal_sk;
     for (int i = 0; i < NODE_BATCH; i++) {
         pbuf_t *pb = NULL;
         int rc = link_recv(self->link, now, &pb, why);

@@ -13,6 +13,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "keys.h"
 
@@ -35,6 +36,11 @@ int node_create(const char *dir,
                 const char *broker_key,
                 size_t map_size,
                 char public_z85[KEYS_Z85_LEN]);
+
+/* Gives the node folder `dir` made by node_create its sealing keypair (DIR/seal.key, 0600)
+ * and, when `broker_sign_key` (SEAL_KEY_LEN bytes) is not NULL, pins it as the broker's
+ * signing key. Returns 0 or a REFNET_E* code. */
+int node_create_seal(const char *dir, const uint8_t *broker_sign_key, size_t map_size);
 
 /* Opens the node in cfg->dir: takes the folder's lock, opens LMDB, loads the identity and
  * keypair, connects to the broker and binds the API socket (removing a stale socket file).

@@ -10,6 +10,8 @@ static const char *const nodedb_names[NODEDB_COUNT] = {
     [NODEDB_OUTBOX] = "outbox",
     [NODEDB_OUTBOX_IDS] = "outbox_ids",
     [NODEDB_SEEN] = "seen",
+    [NODEDB_HSDS] = "hsds",
+    [NODEDB_AGENCY_KEYS] = "agency_keys",
 };
 
 int

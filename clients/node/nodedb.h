@@ -12,6 +12,9 @@
  *   outbox      u64 big-endian -> OutboxItem
  *   outbox_ids  msg_id (16 bytes) -> u64 big-endian outbox key
  *   seen        msg_id (16 bytes) -> u64 big-endian time it was applied
+ *   hsds        "TABLE/ID" -> the agency's own HSDS record as compact JSON (hsds.h)
+ *   agency_keys agency id -> its 32-byte sealing key, verified (peerkeys.h); meta also holds
+ *               "broker_sign_key" (32 bytes)
  * Single-threaded, like the store. */
 #ifndef REFNET_NODEDB_H
 #define REFNET_NODEDB_H
@@ -29,6 +32,8 @@ enum {
     NODEDB_OUTBOX,
     NODEDB_OUTBOX_IDS,
     NODEDB_SEEN,
+    NODEDB_HSDS,
+    NODEDB_AGENCY_KEYS,
     NODEDB_COUNT
 };
 

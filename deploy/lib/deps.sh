@@ -13,7 +13,10 @@ REFNET_DEPS=(
     libprotobuf-c-dev protobuf-c-compiler       # wire protocol, generated at build time
     liblmdb-dev libsodium-dev libjansson-dev    # storage, crypto, JSON
     libcmocka-dev                               # unit tests
+    libcsv-dev                                  # HSDS CSV import
+    python3-jsonschema                          # HSDS export checked against its schemas
     jq python3                                  # integration tests and quickstart
+    tcpdump                                     # sealed_canary's traffic capture
     clang libclang-rt-14-dev                    # fuzz targets (libFuzzer)
 )
 

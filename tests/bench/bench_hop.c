@@ -1,22 +1,29 @@
 /* bench_hop: the ceiling of the delivery benchmark, a bare ZeroMQ hop.
  *
  *   bench_hop [--clients N] [--inflight N] [--size BYTES] [--count N] [--seconds S]
- *             [--client router|dealer] [--io-threads N]
+ *             [--client router|dealer] [--server process|thread] [--io-threads N]
+ *             [--curve] [--commit DIR]
  *
- * An echo ROUTER server and N client sockets, each in its own thread, all in this process,
- * over tcp://127.0.0.1 on a port the kernel picks. Each client keeps --inflight messages of
- * --size bytes on the wire and sends the next one when an echo comes back, until it has had
- * --count echoes (or --seconds have passed). Clients are ROUTER sockets addressing the server by
- * its routing id (ROUTER to ROUTER, the broker's own pattern), or DEALERs. No encryption, no
- * storage, no decoding: it is what refnet's throughput is measured against (tests/bench/
- * delivery.sh). Each client checks that the echoes come back in the order it sent them.
+ * An echo ROUTER server (bench_echo.h) and N client sockets, each in its own thread, over
+ * tcp://127.0.0.1 on a port the kernel picks. The server runs in a child process by default,
+ * as a broker runs apart from its agencies, or in a thread of this process. Each client keeps
+ * --inflight messages of --size bytes on the wire and sends the next one when an echo comes
+ * back, until it has had --count echoes (or --seconds have passed). Clients are ROUTER sockets
+ * addressing the server by its routing id (ROUTER to ROUTER), or DEALERs. Each client checks
+ * that the echoes come back in the order it sent them.
  *
- * Prints one line "RESULT bench=hop ... rate=R complete=1" on stdout. Exit 0 when every client
- * got all its echoes in order, 1 when not (or on a ZeroMQ error), 2 on a usage error.
+ * Bare, it is what refnet's throughput is measured against (tests/bench/delivery.sh). --curve
+ * (encryption, as on the broker's socket) and --commit DIR (a synced LMDB group commit of each
+ * batch before its echoes) put back one of refnet's costs at a time, to show what each costs.
  *
- * Threads: the server thread and every client thread own their socket; main only creates the
- * server's socket before its thread starts, then waits on them. The stop flag is the only
- * shared state besides the start barrier. */
+ * Prints one line "RESULT bench=hop ... rate=R cpu_per_msg_us=C complete=1" on stdout: round
+ * trips per second, and CPU time per round trip of both processes. Exit 0 when every client
+ * got all its echoes in order, 1 when not (or on a ZeroMQ or storage error), 2 on a usage
+ * error.
+ *
+ * Threads: the server and every client thread own their socket; main creates the server
+ * before its thread starts, then waits on them. The stop flag is the only shared state
+ * besides the start barrier. */
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -30,12 +37,11 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "bench_echo.h"
 #include "bench_stats.h"
 #include "xmalloc.h"
 
 #define HOP_EXIT_USAGE 2
-/* The server's routing id, which ROUTER clients address it by. */
-#define HOP_SERVER_ID "hop-server"
 /* How long a client may take to reach the server before the run is given up. */
 #define HOP_CONNECT_US (5 * 1000000ULL)
 /* Poll and receive timeout: how often threads look at the stop flag and their deadline. */
@@ -54,16 +60,14 @@ typedef struct {
     int seconds;
     bool router;
     int io_threads;
-    bool fork_server; /* the echo server runs in a child process */
+    bool fork_server;       /* the echo server runs in a child process */
+    bool curve;             /* CURVE on every socket */
+    const char *commit_dir; /* the server commits each batch into a new store here */
+    char server_public[41]; /* Z85 keys made for --curve */
+    char server_secret[41];
+    char client_public[41];
+    char client_secret[41];
 } hop_args_t;
-
-/* The echo server stops when `stop` is set (thread mode) or when `stop_fd` becomes readable:
- * the parent closed its end of the pipe (process mode). */
-typedef struct {
-    void *sock;
-    atomic_int *stop;
-    int stop_fd;
-} hop_server_t;
 
 typedef struct {
     void *ctx;
@@ -75,51 +79,13 @@ typedef struct {
     int failed; /* 0, or why: 1 timeout, 2 out of order, 3 ZeroMQ error */
 } hop_client_t;
 
-/* ---- server ------------------------------------------------------------------------------- */
-
-/* Echoes every [id, body] message it can read without waiting. */
-static void
-hop_server_drain(void *sock)
-{
-    for (int i = 0; i < 1024; i++) {
-        zmq_msg_t id, body;
-        zmq_msg_init(&id);
-        zmq_msg_init(&body);
-        bool ok = zmq_msg_recv(&id, sock, ZMQ_DONTWAIT) >= 0 && zmq_msg_more(&id) &&
-                  zmq_msg_recv(&body, sock, 0) >= 0;
-        if (ok)
-            ok = zmq_msg_send(&id, sock, ZMQ_SNDMORE) >= 0 && zmq_msg_send(&body, sock, 0) >= 0;
-        zmq_msg_close(&id);
-        zmq_msg_close(&body);
-        if (!ok)
-            return;
-    }
-}
-
-static void *
-hop_server_main(void *arg)
-{
-    hop_server_t *srv = arg;
-    zmq_pollitem_t items[2] = { { srv->sock, 0, ZMQ_POLLIN, 0 }, { NULL, srv->stop_fd, ZMQ_POLLIN, 0 } };
-    int n = srv->stop_fd >= 0 ? 2 : 1;
-    while (!(srv->stop && atomic_load(srv->stop))) {
-        if (zmq_poll(items, n, HOP_WAKE_MS) < 0 && zmq_errno() != EINTR)
-            break;
-        if (n == 2 && items[1].revents)
-            break;
-        if (items[0].revents & ZMQ_POLLIN)
-            hop_server_drain(srv->sock);
-    }
-    return NULL;
-}
-
 /* ---- client ------------------------------------------------------------------------------- */
 
 static int
 hop_send(void *sock, bool router, uint64_t seq, uint8_t *buf, size_t size)
 {
     memcpy(buf, &seq, sizeof seq);
-    if (router && zmq_send(sock, HOP_SERVER_ID, strlen(HOP_SERVER_ID), ZMQ_SNDMORE) < 0)
+    if (router && zmq_send(sock, BENCH_ECHO_ID, strlen(BENCH_ECHO_ID), ZMQ_SNDMORE) < 0)
         return -zmq_errno();
     return zmq_send(sock, buf, size, 0) < 0 ? -zmq_errno() : 0;
 }
@@ -144,15 +110,23 @@ static void *
 hop_client_socket(hop_client_t *c)
 {
     char id[32];
-    int timeout = HOP_WAKE_MS, one = 1;
+    int timeout = HOP_WAKE_MS, one = 1, unlimited = 0;
     void *sock = zmq_socket(c->ctx, c->args->router ? ZMQ_ROUTER : ZMQ_DEALER);
     if (!sock)
         return NULL;
     snprintf(id, sizeof id, "hop-client-%d", c->index);
     zmq_setsockopt(sock, ZMQ_ROUTING_ID, id, strlen(id));
     zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    /* The window bounds what is queued; a full pipe must not drop an echo (ROUTER) either. */
+    zmq_setsockopt(sock, ZMQ_SNDHWM, &unlimited, sizeof unlimited);
+    zmq_setsockopt(sock, ZMQ_RCVHWM, &unlimited, sizeof unlimited);
     if (c->args->router)
         zmq_setsockopt(sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+    if (c->args->curve) {
+        zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, c->args->server_public, 40);
+        zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, c->args->client_public, 40);
+        zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, c->args->client_secret, 40);
+    }
     if (zmq_connect(sock, c->endpoint) != 0) {
         zmq_close(sock);
         return NULL;
@@ -229,7 +203,7 @@ hop_client_main(void *arg)
 static const char HOP_USAGE[] =
     "usage: bench_hop [--clients N] [--inflight N] [--size BYTES] [--count N]\n"
     "                 [--seconds S] [--client router|dealer] [--io-threads N]\n"
-    "                 [--server process|thread]\n"
+    "                 [--server process|thread] [--curve] [--commit DIR]\n"
     "\n"
     "A bare ZeroMQ ROUTER echo hop over tcp://127.0.0.1: the ceiling of the delivery\n"
     "benchmark. Prints 'RESULT bench=hop ... rate=ROUND_TRIPS_PER_S complete=0|1'.\n"
@@ -241,7 +215,10 @@ static const char HOP_USAGE[] =
     "  --seconds S       give up after S seconds (default 60)\n"
     "  --client KIND     router (default) or dealer\n"
     "  --io-threads N    ZeroMQ I/O threads per process (default 1)\n"
-    "  --server WHERE    process (default: a child process, as a broker is) or thread\n";
+    "  --server WHERE    process (default: a child process, as a broker is) or thread\n"
+    "  --curve           encrypt with CURVE, as refnet does\n"
+    "  --commit DIR      the server commits each batch to a new LMDB store in DIR (synced)\n"
+    "                    before echoing it\n";
 
 static bool
 hop_parse_long(const char *text, long min, long max, long *out)
@@ -291,6 +268,14 @@ hop_parse_option(hop_args_t *a, int opt, const char *val)
         a->router = strcmp(val, "router") == 0;
         return a->router || strcmp(val, "dealer") == 0 ? 0 : -1;
     }
+    if (opt == 'C') {
+        a->curve = true;
+        return 0;
+    }
+    if (opt == 'D') {
+        a->commit_dir = val;
+        return 0;
+    }
     if (opt == 'p') {
         a->fork_server = strcmp(val, "process") == 0;
         return a->fork_server || strcmp(val, "thread") == 0 ? 0 : -1;
@@ -315,15 +300,27 @@ hop_parse_option(hop_args_t *a, int opt, const char *val)
 static int
 hop_parse(int argc, char **argv, hop_args_t *a)
 {
-    static const struct option opts[] = {
-        { "clients", required_argument, NULL, 'n' }, { "inflight", required_argument, NULL, 'w' },
-        { "size", required_argument, NULL, 's' },    { "count", required_argument, NULL, 'c' },
-        { "seconds", required_argument, NULL, 't' }, { "client", required_argument, NULL, 'k' },
-        { "io-threads", required_argument, NULL, 'i' }, { "server", required_argument, NULL, 'p' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 }
-    };
-    *a = (hop_args_t){ 8, 50, 200, 100000, 60, true, 1, true };
+    static const struct option opts[] = { { "clients", required_argument, NULL, 'n' },
+                                          { "inflight", required_argument, NULL, 'w' },
+                                          { "size", required_argument, NULL, 's' },
+                                          { "count", required_argument, NULL, 'c' },
+                                          { "seconds", required_argument, NULL, 't' },
+                                          { "client", required_argument, NULL, 'k' },
+                                          { "io-threads", required_argument, NULL, 'i' },
+                                          { "server", required_argument, NULL, 'p' },
+                                          { "curve", no_argument, NULL, 'C' },
+                                          { "commit", required_argument, NULL, 'D' },
+                                          { "help", no_argument, NULL, 'h' },
+                                          { NULL, 0, NULL, 0 } };
+    memset(a, 0, sizeof *a);
+    a->clients = 8;
+    a->inflight = 50;
+    a->size = 200;
+    a->count = 100000;
+    a->seconds = 60;
+    a->router = true;
+    a->io_threads = 1;
+    a->fork_server = true;
     int opt;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (opt == 'h') {
@@ -338,46 +335,36 @@ hop_parse(int argc, char **argv, hop_args_t *a)
     return optind == argc ? 0 : -1;
 }
 
-/* Binds the echo server on a port the kernel picks; writes the endpoint into `ep`. */
-static void *
-hop_server_socket(void *ctx, char *ep, size_t ep_len)
+static bench_echo_config_t
+hop_echo_config(const hop_args_t *a)
 {
-    void *sock = zmq_socket(ctx, ZMQ_ROUTER);
-    int linger = 0;
-    if (!sock)
-        return NULL;
-    zmq_setsockopt(sock, ZMQ_ROUTING_ID, HOP_SERVER_ID, strlen(HOP_SERVER_ID));
-    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
-    if (zmq_bind(sock, "tcp://127.0.0.1:*") != 0 ||
-        zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, ep, &ep_len) != 0) {
-        zmq_close(sock);
-        return NULL;
-    }
-    return sock;
+    bench_echo_config_t cfg = { a->curve ? a->server_secret : NULL, a->commit_dir };
+    return cfg;
 }
 
-/* The child process of --server process: binds, tells the parent its endpoint through
- * `ep_fd`, and echoes until the parent closes `stop_fd`'s other end. Never returns. */
+/* The child process of --server process: opens the server, tells the parent its endpoint
+ * through `ep_fd`, and echoes until the parent closes `stop_fd`'s other end. Never returns. */
 static void
 hop_child(const hop_args_t *a, int ep_fd, int stop_fd)
 {
-    char ep[256] = "";
+    char ep[BENCH_ECHO_EP_LEN] = "";
+    bench_echo_t *echo = NULL;
+    const bench_echo_config_t cfg = hop_echo_config(a);
     void *ctx = zmq_ctx_new();
     zmq_ctx_set(ctx, ZMQ_IO_THREADS, a->io_threads);
-    hop_server_t srv = { hop_server_socket(ctx, ep, sizeof ep), NULL, stop_fd };
+    int rc = bench_echo_open(&echo, ctx, &cfg, ep);
     ssize_t w = write(ep_fd, ep, sizeof ep);
     close(ep_fd);
-    if (srv.sock && w == (ssize_t)sizeof ep)
-        hop_server_main(&srv);
-    if (srv.sock)
-        zmq_close(srv.sock);
+    if (!rc && w == (ssize_t)sizeof ep)
+        rc = bench_echo_run(echo, NULL, stop_fd);
+    bench_echo_destroy(&echo);
     zmq_ctx_term(ctx);
-    _exit(srv.sock ? 0 : 1);
+    _exit(rc ? 1 : 0);
 }
 
 /* Starts the server process; sets *pid and *stop_fd (close it to stop the child). */
 static int
-hop_fork(const hop_args_t *a, char ep[256], pid_t *pid, int *stop_fd)
+hop_fork(const hop_args_t *a, char ep[BENCH_ECHO_EP_LEN], pid_t *pid, int *stop_fd)
 {
     int ep_pipe[2], stop_pipe[2];
     if (pipe(ep_pipe) != 0)
@@ -397,20 +384,21 @@ hop_fork(const hop_args_t *a, char ep[256], pid_t *pid, int *stop_fd)
     close(ep_pipe[1]);
     close(stop_pipe[0]);
     *stop_fd = stop_pipe[1];
-    ssize_t n = *pid > 0 ? read(ep_pipe[0], ep, 256) : -1;
+    ssize_t n = *pid > 0 ? read(ep_pipe[0], ep, BENCH_ECHO_EP_LEN) : -1;
     close(ep_pipe[0]);
-    return n == 256 && ep[0] ? 0 : -1;
+    return n == BENCH_ECHO_EP_LEN && ep[0] ? 0 : -1;
 }
 
-/* Starts the clients, times them from the common start to the last echo, and reports. */
+/* Starts the clients and times them from the common start to the last echo. Returns the
+ * first client failure (0 when none); sets *total and *secs. */
 static int
-hop_run(void *ctx, const char *endpoint, const hop_args_t *a)
+hop_run(void *ctx, const char *endpoint, const hop_args_t *a, uint64_t *total, double *secs)
 {
     pthread_barrier_t start;
     hop_client_t *clients = xcalloc((size_t)a->clients, sizeof *clients);
     pthread_t *threads = xcalloc((size_t)a->clients, sizeof *threads);
-    uint64_t total = 0;
     int failed = 0;
+    *total = 0;
     pthread_barrier_init(&start, NULL, (unsigned)a->clients + 1);
     for (int i = 0; i < a->clients; i++) {
         clients[i] = (hop_client_t){ ctx, endpoint, a, i, &start, 0, 0 };
@@ -420,22 +408,32 @@ hop_run(void *ctx, const char *endpoint, const hop_args_t *a)
     uint64_t t0 = bench_stats_now_us();
     for (int i = 0; i < a->clients; i++) {
         pthread_join(threads[i], NULL);
-        total += clients[i].received;
+        *total += clients[i].received;
         failed = failed ? failed : clients[i].failed;
     }
-    double secs = (double)(bench_stats_now_us() - t0) / 1e6;
-    printf("RESULT bench=hop clients=%d inflight=%d size=%zu client=%s server=%s "
-           "roundtrips=%llu secs=%.3f rate=%.0f complete=%d\n",
-           a->clients, a->inflight, a->size, a->router ? "router" : "dealer",
-           a->fork_server ? "process" : "thread", (unsigned long long)total, secs,
-           secs > 0 ? (double)total / secs : 0.0, failed == 0);
+    *secs = (double)(bench_stats_now_us() - t0) / 1e6;
     if (failed)
         fprintf(stderr, "bench_hop: a client failed (%s)\n",
-                failed == 1 ? "timed out" : failed == 2 ? "echo out of order" : "ZeroMQ error");
+                failed == 1   ? "timed out"
+                : failed == 2 ? "echo out of order"
+                              : "ZeroMQ error");
     pthread_barrier_destroy(&start);
     free(threads);
     free(clients);
-    return failed ? 1 : 0;
+    return failed;
+}
+
+/* Prints the RESULT line. `cpu_us` is the CPU time of the whole run, server included. */
+static void
+hop_report(const hop_args_t *a, uint64_t total, double secs, uint64_t cpu_us, bool complete)
+{
+    printf("RESULT bench=hop clients=%d inflight=%d size=%zu client=%s server=%s curve=%d "
+           "commit=%d roundtrips=%llu secs=%.3f rate=%.0f cpu_us=%llu cpu_per_msg_us=%.2f "
+           "complete=%d\n",
+           a->clients, a->inflight, a->size, a->router ? "router" : "dealer",
+           a->fork_server ? "process" : "thread", a->curve, a->commit_dir != NULL,
+           (unsigned long long)total, secs, secs > 0 ? (double)total / secs : 0.0,
+           (unsigned long long)cpu_us, total ? (double)cpu_us / (double)total : 0.0, complete);
 }
 
 /* --server process: the clients run here against the child; the child is stopped by closing
@@ -443,45 +441,67 @@ hop_run(void *ctx, const char *endpoint, const hop_args_t *a)
 static int
 hop_main_process(const hop_args_t *a)
 {
-    char endpoint[256] = "";
+    char endpoint[BENCH_ECHO_EP_LEN] = "";
     pid_t pid = -1;
     int stop_fd = -1, status = 0, rc = 1;
+    uint64_t total = 0, cpu0 = bench_stats_cpu_us(false);
+    double secs = 0;
     if (hop_fork(a, endpoint, &pid, &stop_fd) != 0) {
         fprintf(stderr, "bench_hop: the echo server process did not start\n");
     } else {
         void *ctx = zmq_ctx_new();
         zmq_ctx_set(ctx, ZMQ_IO_THREADS, a->io_threads);
-        rc = hop_run(ctx, endpoint, a);
+        rc = hop_run(ctx, endpoint, a, &total, &secs) ? 1 : 0;
         zmq_ctx_term(ctx);
     }
     if (stop_fd >= 0)
         close(stop_fd);
     if (pid > 0 && waitpid(pid, &status, 0) == pid && !(WIFEXITED(status) && !WEXITSTATUS(status)))
         rc = 1;
+    if (pid > 0)
+        hop_report(a, total, secs, bench_stats_cpu_us(false) - cpu0 + bench_stats_cpu_us(true),
+                   rc == 0);
     return rc;
+}
+
+typedef struct {
+    bench_echo_t *echo;
+    const atomic_int *stop;
+    int rc;
+} hop_thread_t;
+
+static void *
+hop_thread_main(void *arg)
+{
+    hop_thread_t *t = arg;
+    t->rc = bench_echo_run(t->echo, t->stop, -1);
+    return NULL;
 }
 
 /* --server thread: server and clients share one process and one ZeroMQ context. */
 static int
 hop_main_thread(const hop_args_t *a)
 {
-    char endpoint[256];
+    char endpoint[BENCH_ECHO_EP_LEN];
     atomic_int stop = 0;
     pthread_t server_thread;
+    hop_thread_t t = { NULL, &stop, 0 };
+    const bench_echo_config_t cfg = hop_echo_config(a);
     void *ctx = zmq_ctx_new();
     zmq_ctx_set(ctx, ZMQ_IO_THREADS, a->io_threads);
-    hop_server_t srv = { hop_server_socket(ctx, endpoint, sizeof endpoint), &stop, -1 };
-    if (!srv.sock) {
-        fprintf(stderr, "bench_hop: cannot bind the echo server: %s\n", zmq_strerror(zmq_errno()));
+    if (bench_echo_open(&t.echo, ctx, &cfg, endpoint) != 0) {
         zmq_ctx_term(ctx);
         return 1;
     }
-    pthread_create(&server_thread, NULL, hop_server_main, &srv);
-    int rc = hop_run(ctx, endpoint, a);
+    uint64_t total = 0, cpu0 = bench_stats_cpu_us(false);
+    double secs = 0;
+    pthread_create(&server_thread, NULL, hop_thread_main, &t);
+    int rc = hop_run(ctx, endpoint, a, &total, &secs) || t.rc ? 1 : 0;
     atomic_store(&stop, 1);
     pthread_join(server_thread, NULL);
-    zmq_close(srv.sock);
+    bench_echo_destroy(&t.echo);
     zmq_ctx_term(ctx);
+    hop_report(a, total, secs, bench_stats_cpu_us(false) - cpu0, rc == 0);
     return rc;
 }
 
@@ -492,6 +512,11 @@ main(int argc, char **argv)
     if (hop_parse(argc, argv, &a) != 0) {
         fputs(HOP_USAGE, stderr);
         return HOP_EXIT_USAGE;
+    }
+    if (a.curve && (zmq_curve_keypair(a.server_public, a.server_secret) != 0 ||
+                    zmq_curve_keypair(a.client_public, a.client_secret) != 0)) {
+        fprintf(stderr, "bench_hop: this libzmq has no CURVE\n");
+        return 1;
     }
     return a.fork_server ? hop_main_process(&a) : hop_main_thread(&a);
 }

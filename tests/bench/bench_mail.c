@@ -37,6 +37,8 @@
 #define MAIL_MAX_TARGETS 64
 /* Messages per agency: the per-message arrays stay under 100 MB for the whole run. */
 #define MAIL_MAX_COUNT 1000000
+/* Messages in flight per agency: far above what the broker's own window (1000) can use. */
+#define MAIL_MAX_WINDOW 100000
 /* How long the agencies may take to connect and be welcomed. */
 #define MAIL_CONNECT_US (15 * 1000000ULL)
 /* Frames read from one agency's socket per turn, so that every agency is served in turn. */
@@ -118,6 +120,7 @@ mail_parse_target(mail_args_t *a, const char *text)
     return true;
 }
 
+/* --count, --seconds and --warmup are stored as parsed; the others narrowed once checked. */
 static bool
 mail_parse_number(mail_args_t *a, int opt, const char *val)
 {
@@ -125,16 +128,25 @@ mail_parse_number(mail_args_t *a, int opt, const char *val)
     switch (opt) {
     case 'c':
         return mail_parse_u64(val, 1, MAIL_MAX_COUNT, &a->count);
-    case 'w':
-        return mail_parse_u64(val, 1, 100000, &v) && (a->window = (uint32_t)v, true);
-    case 'z':
-        return mail_parse_u64(val, 1, WIRE_MAX_FRAME / 2, &v) && (a->size = (size_t)v, true);
     case 't':
         return mail_parse_u64(val, 1, 3600, &a->seconds);
     case 'u':
         return mail_parse_u64(val, 0, MAIL_MAX_COUNT, &a->warmup);
+    case 'w':
+        if (!mail_parse_u64(val, 1, MAIL_MAX_WINDOW, &v))
+            return false;
+        a->window = (uint32_t)v;
+        return true;
+    case 'z':
+        if (!mail_parse_u64(val, 1, WIRE_MAX_FRAME / 2, &v))
+            return false;
+        a->size = (size_t)v;
+        return true;
     case 'i':
-        return mail_parse_u64(val, 1, 16, &v) && (a->io_threads = (int)v, true);
+        if (!mail_parse_u64(val, 1, 16, &v))
+            return false;
+        a->io_threads = (int)v;
+        return true;
     default:
         return false;
     }
@@ -168,15 +180,19 @@ mail_parse_option(mail_args_t *a, int opt, const char *val)
 static int
 mail_parse(int argc, char **argv, mail_args_t *a)
 {
-    static const struct option opts[] = {
-        { "broker", required_argument, NULL, 'b' },  { "broker-key", required_argument, NULL, 'k' },
-        { "from", required_argument, NULL, 'f' },    { "to", required_argument, NULL, 'o' },
-        { "count", required_argument, NULL, 'c' },   { "window", required_argument, NULL, 'w' },
-        { "size", required_argument, NULL, 'z' },    { "seconds", required_argument, NULL, 't' },
-        { "warmup", required_argument, NULL, 'u' },  { "io-threads", required_argument, NULL, 'i' },
-        { "label", required_argument, NULL, 'l' },   { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 }
-    };
+    static const struct option opts[] = { { "broker", required_argument, NULL, 'b' },
+                                          { "broker-key", required_argument, NULL, 'k' },
+                                          { "from", required_argument, NULL, 'f' },
+                                          { "to", required_argument, NULL, 'o' },
+                                          { "count", required_argument, NULL, 'c' },
+                                          { "window", required_argument, NULL, 'w' },
+                                          { "size", required_argument, NULL, 'z' },
+                                          { "seconds", required_argument, NULL, 't' },
+                                          { "warmup", required_argument, NULL, 'u' },
+                                          { "io-threads", required_argument, NULL, 'i' },
+                                          { "label", required_argument, NULL, 'l' },
+                                          { "help", no_argument, NULL, 'h' },
+                                          { NULL, 0, NULL, 0 } };
     int opt;
     a->count = 10000;
     a->window = 500;
@@ -289,7 +305,7 @@ mail_until(mail_run_t *run, bool (*pred)(const bench_agent_t *), bool send, uint
 }
 
 static void
-mail_report(mail_run_t *run, const mail_args_t *a, uint64_t t0, bool complete)
+mail_report(mail_run_t *run, const mail_args_t *a, uint64_t t0, uint64_t cpu0, bool complete)
 {
     bench_agent_counts_t sum = { 0 };
     for (size_t i = 0; i < run->n; i++) {
@@ -308,17 +324,17 @@ mail_report(mail_run_t *run, const mail_args_t *a, uint64_t t0, bool complete)
     printf("RESULT bench=mail label=%s agents=%zu targets=%zu window=%u count=%llu sent=%llu "
            "stored=%llu receipts=%llu refused=%llu duplicates=%llu stale=%llu secs=%.3f "
            "rate=%.0f stored_rate=%.0f p50_us=%llu p99_us=%llu store_p50_us=%llu "
-           "store_p99_us=%llu complete=%d\n",
+           "store_p99_us=%llu cpu_us=%llu complete=%d\n",
            a->label, run->n, a->nto, a->window, (unsigned long long)a->count,
            (unsigned long long)sum.sent, (unsigned long long)sum.stored,
            (unsigned long long)sum.receipts, (unsigned long long)sum.refused,
            (unsigned long long)sum.duplicates, (unsigned long long)sum.stale, secs,
-           secs > 0 ? (double)sum.receipts / secs : 0.0,
-           secs > 0 ? (double)sum.stored / secs : 0.0,
+           secs > 0 ? (double)sum.receipts / secs : 0.0, secs > 0 ? (double)sum.stored / secs : 0.0,
            (unsigned long long)bench_stats_percentile(run->receipt_lat, 50),
            (unsigned long long)bench_stats_percentile(run->receipt_lat, 99),
            (unsigned long long)bench_stats_percentile(run->stored_lat, 50),
-           (unsigned long long)bench_stats_percentile(run->stored_lat, 99), complete);
+           (unsigned long long)bench_stats_percentile(run->stored_lat, 99),
+           (unsigned long long)(bench_stats_cpu_us(false) - cpu0), complete);
     fflush(stdout);
 }
 
@@ -335,10 +351,10 @@ mail_main(mail_run_t *run, const mail_args_t *a)
     }
     if (rc)
         return rc;
-    uint64_t t0 = bench_stats_now_us();
+    uint64_t t0 = bench_stats_now_us(), cpu0 = bench_stats_cpu_us(false);
     rc = mail_until(run, bench_agent_done, true, t0 + a->seconds * 1000000u);
     bool complete = rc == 0 && mail_all(run, bench_agent_done);
-    mail_report(run, a, t0, complete);
+    mail_report(run, a, t0, cpu0, complete);
     for (size_t i = 0; complete && i < run->n; i++)
         complete = bench_agent_counts(run->agents[i])->receipts == a->count;
     return complete ? 0 : -EIO;

@@ -10,6 +10,7 @@
 #ifndef REFNET_BENCH_STATS_H
 #define REFNET_BENCH_STATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,10 @@ typedef struct bench_stats bench_stats_t;
 
 /* Microseconds on the monotonic clock (arbitrary origin). */
 uint64_t bench_stats_now_us(void);
+/* CPU time (user + system) in microseconds used so far by this process, or with `children`
+ * by its waited-for child processes. On a machine whose cores are shared with other work, CPU
+ * per message is the figure that stays comparable from run to run. */
+uint64_t bench_stats_cpu_us(bool children);
 
 /* Returns a new collection with room for `capacity` samples; aborts on out of memory only. */
 bench_stats_t *bench_stats_new(size_t capacity);

@@ -29,6 +29,7 @@
 #include "test_node_fixture.h"
 
 #include <jansson.h>
+#include <sodium.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -196,15 +197,36 @@ fuzz_api_people(MDB_txn *txn, const store_t *st)
     return rc;
 }
 
+/* A fixed sealing keypair per agency, so runs are reproducible. */
+static void
+fuzz_api_seal_keys(const char *agency, uint8_t pk[SEAL_KEY_LEN], uint8_t sk[SEAL_KEY_LEN])
+{
+    uint8_t seed[crypto_box_SEEDBYTES] = { 0 };
+    memcpy(seed, agency, strnlen(agency, sizeof seed));
+    crypto_box_seed_keypair(pk, sk, seed);
+}
+
+/* lighthouse's sealing key, as if the broker had vouched for it. */
+static int
+fuzz_api_peer_key(MDB_txn *txn, const store_t *st)
+{
+    uint8_t pk[SEAL_KEY_LEN], sk[SEAL_KEY_LEN];
+    fuzz_api_seal_keys("lighthouse", pk, sk);
+    return store_put(txn, store_db(st, NODEDB_AGENCY_KEYS), "lighthouse", 10, pk, sizeof pk, 0);
+}
+
 /* Starts a handoff the way handoff.start does, then moves it to the fixed id `id`. */
 static int
 fuzz_api_sent(MDB_txn *txn, const store_t *st, const char *id)
 {
+    uint8_t own_pk[SEAL_KEY_LEN], own_sk[SEAL_KEY_LEN];
+    fuzz_api_seal_keys(FUZZ_AGENCY, own_pk, own_sk);
     handoff_start_t req = { .person_id = FUZZ_PERSON_SAM,
                             .service_id = "beds-1",
                             .needs = "a quiet room",
                             .mode = REFNET__CONTACT_MODE__CONTACT_MODE_VIDEO,
-                            .accompany = true };
+                            .accompany = true,
+                            .seal_sk = own_sk };
     char made[UID_STR_LEN], to[WIRE_MAX_IDENT + 1], why[HANDOFF_WHY_LEN] = "";
     pbuf_t *pb = NULL;
     MDB_dbi db = store_db(st, NODEDB_HANDOFFS);
@@ -301,6 +323,8 @@ fuzz_api_seed(void)
     if (rc == 0)
         rc = fuzz_api_services(txn, st);
     if (rc == 0)
+        rc = fuzz_api_peer_key(txn, st);
+    if (rc == 0)
         rc = fuzz_api_people(txn, st);
     if (rc == 0)
         rc = fuzz_api_handoffs(txn, st);
@@ -331,6 +355,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     if (mdb_env_set_flags(store_env(fuzz_api.fx->st), MDB_NOSYNC, 1) != 0)
         fuzz_api_fail("cannot turn off syncing", NULL);
     fuzz_api.api = api_new(fuzz_api.fx->st, FUZZ_AGENCY, "Harbor House", "tcp://127.0.0.1:7400");
+    uint8_t pk[SEAL_KEY_LEN], sk[SEAL_KEY_LEN];
+    fuzz_api_seal_keys(FUZZ_AGENCY, pk, sk);
+    api_set_seal_key(fuzz_api.api, sk);
     fuzz_api_seed();
     atexit(fuzz_api_close);
     return 0;

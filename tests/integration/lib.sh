@@ -47,6 +47,7 @@ mkdir "$T/logs"
 BROKER_DIR=$T/broker
 BROKER_EP=
 BROKER_KEY=
+BROKER_SIGN_KEY= # hex Ed25519 key printed by refnet-broker init
 BROKER_PID=
 
 LIB_MAIN_PID=$BASHPID
@@ -416,6 +417,10 @@ init_broker() {
     ok "$REFNET_BIN/refnet-broker" init --data "$BROKER_DIR" --bind "$BROKER_EP"
     BROKER_KEY=$(tail -n 1 <<<"$OUT")
     [[ ${#BROKER_KEY} == 40 ]] || fail "broker init: last stdout line is not a Z85 key: [$BROKER_KEY]"
+    # The signing key that vouches for agencies' sealing keys: 64 hex characters.
+    BROKER_SIGN_KEY=$(sed -n 's/^broker signing key[^:]*: *//p' <<<"$OUT")
+    [[ ${#BROKER_SIGN_KEY} == 64 ]] ||
+        fail "broker init: no signing key line in its output: [$BROKER_SIGN_KEY]"
 }
 
 # run_broker: (re)starts refnet-broker run and waits until it listens.
@@ -447,7 +452,7 @@ kill9_broker() {
 init_node() {
     local id=$1 name=${2:-$1}
     ok "$REFNET_BIN/refnet-node" init --data "$T/$id" --agency "$id" --name "$name" \
-        --broker "$BROKER_EP" --broker-key "$BROKER_KEY"
+        --broker "$BROKER_EP" --broker-key "$BROKER_KEY" --broker-sign-key "$BROKER_SIGN_KEY"
     NODE_KEY[$id]=$(tail -n 1 <<<"$OUT")
     [[ ${#NODE_KEY[$id]} == 40 ]] ||
         fail "node init $id: last stdout line is not a Z85 key: [${NODE_KEY[$id]}]"

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "api.h"
 #include "node_limits.h"
@@ -26,6 +27,17 @@ setup(void **state)
     t->fx = nfx_new();
     assert_non_null(t->fx);
     t->api = api_new(t->fx->st, "harbor", "Harbor House", "tcp://127.0.0.1:7400");
+    /* Sealing keys: ours, and lighthouse's as if the broker had vouched for it. */
+    uint8_t pk[SEAL_KEY_LEN], sk[SEAL_KEY_LEN], peer_pk[SEAL_KEY_LEN], peer_sk[SEAL_KEY_LEN];
+    assert_int_equal(seal_init(), 0);
+    crypto_box_keypair(pk, sk);
+    crypto_box_keypair(peer_pk, peer_sk);
+    api_set_seal_key(t->api, sk);
+    MDB_txn *ktxn = nfx_begin(t->fx, false);
+    assert_int_equal(store_put(ktxn, store_db(t->fx->st, NODEDB_AGENCY_KEYS), "lighthouse", 10,
+                               peer_pk, sizeof peer_pk, 0),
+                     0);
+    assert_int_equal(store_commit(&ktxn), 0);
     nfx_service_t beds = { .id = "beds-1",
                            .agency = "lighthouse",
                            .name = "Crisis beds",

@@ -9,10 +9,12 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "dispatch.h"
 #include "path.h"
 #include "refnet_error.h"
+#include "seal.h"
 
 typedef struct {
     fx_t *fx;
@@ -45,8 +47,8 @@ setup(void **state)
     c->presence = presence_new(1000);
     c->mb = mailbox_new(c->fx->store, &cfg);
     c->batch = batch_new();
-    c->dctx = (dispatch_ctx_t){ c->fx->store, c->agencies,  c->presence, c->mb,
-                                c->batch,     &c->counters, 1000 };
+    c->dctx = (dispatch_ctx_t){ c->fx->store, c->agencies, c->presence, c->mb, c->batch,
+                                &c->counters, 1000,        NULL,        NULL };
     *state = c;
     return 0;
 }
@@ -127,6 +129,65 @@ test_hello_and_ping(void **state)
     assert_int_equal(run(c, "a1", &env, &why), REFNET__STATUS__STATUS_OK);
     pb = entry_env(c, 1);
     assert_int_equal(((Refnet__Envelope *)pbuf_msg(pb))->body_case, REFNET__ENVELOPE__BODY_PONG);
+    pbuf_destroy(&pb);
+}
+
+/* A Hello's sealing key is recorded once, signed, fanned out when new, and every known key
+ * follows each Welcome; the signature verifies with the broker's key only. */
+static void
+test_hello_seal_keys(void **state)
+{
+    ctx_t *c = *state;
+    uint8_t sign_pk[SEAL_KEY_LEN], sign_sk[SEAL_SIGN_SECRET_LEN], box_pk[SEAL_KEY_LEN],
+        box_sk[SEAL_KEY_LEN], other_pk[SEAL_KEY_LEN], other_sk[SEAL_SIGN_SECRET_LEN];
+    assert_int_equal(seal_init(), 0);
+    crypto_sign_keypair(sign_pk, sign_sk);
+    crypto_box_keypair(box_pk, box_sk);
+    crypto_sign_keypair(other_pk, other_sk);
+    c->dctx.sign_pk = sign_pk;
+    c->dctx.sign_sk = sign_sk;
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    Refnet__Hello hello = REFNET__HELLO__INIT;
+    const char *why;
+    env.body_case = REFNET__ENVELOPE__BODY_HELLO;
+    env.hello = &hello;
+    hello.box_public_key.data = box_pk;
+    hello.box_public_key.len = sizeof box_pk;
+    assert_int_equal(run(c, "a1", &env, &why), REFNET__STATUS__STATUS_OK);
+    /* Welcome, the fan-out of the new key, and the keys known (a1's) for a1. */
+    assert_int_equal(batch_mark(c->batch), 3);
+    pbuf_t *pb = entry_env(c, 0);
+    const Refnet__Welcome *w = ((Refnet__Envelope *)pbuf_msg(pb))->welcome;
+    assert_int_equal(w->broker_sign_key.len, SEAL_KEY_LEN);
+    assert_memory_equal(w->broker_sign_key.data, sign_pk, SEAL_KEY_LEN);
+    pbuf_destroy(&pb);
+    assert_int_equal(batch_at(c->batch, 1)->kind, BATCH_FANOUT);
+    for (size_t i = 1; i < 3; i++) {
+        pb = entry_env(c, i);
+        const Refnet__AgencyKey *k = ((Refnet__Envelope *)pbuf_msg(pb))->agency_key;
+        assert_non_null(k);
+        assert_string_equal(k->agency_id, "a1");
+        assert_memory_equal(k->box_public_key.data, box_pk, SEAL_KEY_LEN);
+        assert_true(
+            seal_verify_agency_key("a1", box_pk, k->issued_at_ms, k->signature.data, sign_pk));
+        assert_false(
+            seal_verify_agency_key("a1", box_pk, k->issued_at_ms, k->signature.data, other_pk));
+        assert_false(
+            seal_verify_agency_key("a2", box_pk, k->issued_at_ms, k->signature.data, sign_pk));
+        pbuf_destroy(&pb);
+    }
+    /* The same key again: no fan-out, only the Welcome and the known keys. */
+    batch_clear(c->batch);
+    assert_int_equal(run(c, "a1", &env, &why), REFNET__STATUS__STATUS_OK);
+    assert_int_equal(batch_mark(c->batch), 2);
+    assert_int_equal(batch_at(c->batch, 1)->kind, BATCH_REPLY);
+    /* a2 says Hello without a key: it still learns a1's. */
+    batch_clear(c->batch);
+    hello.box_public_key.len = 0;
+    assert_int_equal(run(c, "a2", &env, &why), REFNET__STATUS__STATUS_OK);
+    assert_int_equal(batch_mark(c->batch), 2);
+    pb = entry_env(c, 1);
+    assert_string_equal(((Refnet__Envelope *)pbuf_msg(pb))->agency_key->agency_id, "a1");
     pbuf_destroy(&pb);
 }
 
@@ -244,6 +305,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_hello_and_ping, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hello_seal_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_publish_replies_after_commit_and_fans_out, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_mail_and_its_refusals, setup, teardown),

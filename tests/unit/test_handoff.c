@@ -7,9 +7,11 @@
 #include <stddef.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "handoff.h"
 #include "outbox.h"
+#include "peerkeys.h"
 #include "refnet_error.h"
 #include "wire.h"
 
@@ -24,7 +26,28 @@ typedef struct {
     nfx_t *b; /* receiver: agency lighthouse, owner of service beds-1 */
     char person[UID_STR_LEN];
     uint64_t last_a, last_b; /* outbox keys already carried */
+    uint8_t a_pk[SEAL_KEY_LEN], a_sk[SEAL_KEY_LEN], b_pk[SEAL_KEY_LEN], b_sk[SEAL_KEY_LEN];
+    uint8_t sign_pk[SEAL_KEY_LEN], sign_sk[SEAL_SIGN_SECRET_LEN]; /* the broker's */
 } pair_t;
+
+/* Stores `agency`'s sealing key in `fx` the way a node learns it: signed by the broker. */
+static void
+vouch(pair_t *p, nfx_t *fx, const char *agency, const uint8_t pk[SEAL_KEY_LEN])
+{
+    Refnet__AgencyKey k = REFNET__AGENCY_KEY__INIT;
+    uint8_t sig[SEAL_SIGNATURE_LEN];
+    seal_sign_agency_key(agency, pk, 1700000000000ULL, p->sign_sk, sig);
+    k.agency_id = (char *)agency;
+    k.box_public_key.data = (uint8_t *)pk;
+    k.box_public_key.len = SEAL_KEY_LEN;
+    k.issued_at_ms = 1700000000000ULL;
+    k.signature.data = sig;
+    k.signature.len = sizeof sig;
+    MDB_txn *txn = nfx_begin(fx, false);
+    assert_int_equal(peerkeys_pin_broker(txn, fx->st, p->sign_pk, SEAL_KEY_LEN), 0);
+    assert_int_equal(peerkeys_accept(txn, fx->st, &k), 0);
+    assert_int_equal(store_commit(&txn), 0);
+}
 
 static int
 setup(void **state)
@@ -54,6 +77,12 @@ setup(void **state)
             assert_int_equal(nfx_add_person(txn, both[i]->st, "Sam Doe", "555-0100", p->person), 0);
         assert_int_equal(store_commit(&txn), 0);
     }
+    assert_int_equal(seal_init(), 0);
+    crypto_box_keypair(p->a_pk, p->a_sk);
+    crypto_box_keypair(p->b_pk, p->b_sk);
+    crypto_sign_keypair(p->sign_pk, p->sign_sk);
+    vouch(p, p->a, "lighthouse", p->b_pk);
+    vouch(p, p->b, "harbor", p->a_pk);
     *state = p;
     return 0;
 }
@@ -75,7 +104,8 @@ start_req(const pair_t *p)
                           .service_id = "beds-1",
                           .own_words = "I want a quiet place to stay",
                           .mode = REFNET__CONTACT_MODE__CONTACT_MODE_PHONE,
-                          .accompany = true };
+                          .accompany = true,
+                          .seal_sk = p->a_sk };
     return r;
 }
 
@@ -103,10 +133,17 @@ start_ok(pair_t *p, char id[UID_STR_LEN])
 }
 
 /* Carries the next outbox item of `from` (agency `sender`) to `to` as delivered mail and
- * applies it there. Returns handoff_apply_mail's code. */
+ * applies it there as the node does, opening sealed data with `sk`. Returns
+ * handoff_receive's code. */
 static int
-carry(nfx_t *from, uint64_t *last, const char *sender, nfx_t *to, const char *receiver)
+carry(nfx_t *from,
+      uint64_t *last,
+      const char *sender,
+      nfx_t *to,
+      const char *receiver,
+      const uint8_t *sk)
 {
+    handoff_packet_t packet;
     MDB_txn *txn = nfx_begin(from, true);
     pbuf_t *item = NULL, *env = NULL;
     char why[HANDOFF_WHY_LEN] = "";
@@ -123,7 +160,8 @@ carry(nfx_t *from, uint64_t *last, const char *sender, nfx_t *to, const char *re
     m.from = (char *)sender;
     m.stored_at_ms = clock_now_ms();
     txn = nfx_begin(to, false);
-    int rc = handoff_apply_mail(txn, to->st, receiver, &m, clock_now_ms(), why);
+    int rc = handoff_receive(txn, to->st, receiver, &m, sk, clock_now_ms(), why, &packet);
+    assert_int_not_equal(packet, HANDOFF_PACKET_DROPPED);
     if (rc == 0)
         assert_int_equal(store_commit(&txn), 0);
     store_abort(&txn);
@@ -231,7 +269,7 @@ test_full_handoff_both_sides(void **state)
     assert_int_equal(status_of(p->a, id), S(REQUESTED));
 
     /* Delivery creates the receiver's record with exactly the consented packet. */
-    assert_int_equal(carry(p->a, &p->last_a, "harbor", p->b, "lighthouse"), 0);
+    assert_int_equal(carry(p->a, &p->last_a, "harbor", p->b, "lighthouse", p->b_sk), 0);
     MDB_txn *txn = nfx_begin(p->b, true);
     pbuf_t *pb = NULL, *pkt = NULL;
     assert_int_equal(handoff_get(txn, p->b->st, id, &pb), 0);
@@ -254,21 +292,21 @@ test_full_handoff_both_sides(void **state)
     store_abort(&txn);
     /* The same request delivered twice under another id is refused, not duplicated. */
     p->last_a = 0;
-    assert_int_equal(carry(p->a, &p->last_a, "harbor", p->b, "lighthouse"), REFNET_EEXIST);
+    assert_int_equal(carry(p->a, &p->last_a, "harbor", p->b, "lighthouse", p->b_sk), REFNET_EEXIST);
 
     /* Only the receiver accepts. */
     assert_int_equal(set_status(p->a, "harbor", id, S(ACCEPTED), "", why), REFNET_ETRANSITION);
     assert_non_null(strstr(why, "receiver"));
     assert_int_equal(set_status(p->b, "lighthouse", id, S(ACCEPTED), "", why), 0);
-    assert_int_equal(carry(p->b, &p->last_b, "lighthouse", p->a, "harbor"), 0);
+    assert_int_equal(carry(p->b, &p->last_b, "lighthouse", p->a, "harbor", p->a_sk), 0);
     assert_int_equal(status_of(p->a, id), S(ACCEPTED));
 
     /* on-hold needs a reason, on both sides' checks. */
     assert_int_equal(set_status(p->b, "lighthouse", id, S(ON_HOLD), "", why), REFNET_ETRANSITION);
     assert_int_equal(set_status(p->b, "lighthouse", id, S(IN_PROGRESS), "", why), 0);
     assert_int_equal(set_status(p->b, "lighthouse", id, S(COMPLETED), "", why), 0);
-    assert_int_equal(carry(p->b, &p->last_b, "lighthouse", p->a, "harbor"), 0);
-    assert_int_equal(carry(p->b, &p->last_b, "lighthouse", p->a, "harbor"), 0);
+    assert_int_equal(carry(p->b, &p->last_b, "lighthouse", p->a, "harbor", p->a_sk), 0);
+    assert_int_equal(carry(p->b, &p->last_b, "lighthouse", p->a, "harbor", p->a_sk), 0);
     assert_int_equal(status_of(p->a, id), S(COMPLETED));
     assert_int_equal(status_of(p->b, id), S(COMPLETED));
     /* A final status stays final. */
@@ -295,7 +333,7 @@ test_cancel_and_milestones(void **state)
     Refnet__Category cats[] = { C_CONTACT, C_OWN_WORDS, C_NOTES };
     grant(p, "lighthouse", cats, 3);
     start_ok(p, id);
-    assert_int_equal(carry(p->a, &p->last_a, "harbor", p->b, "lighthouse"), 0);
+    assert_int_equal(carry(p->a, &p->last_a, "harbor", p->b, "lighthouse", p->b_sk), 0);
 
     MDB_txn *txn = nfx_begin(p->a, false);
     assert_int_equal(
@@ -309,13 +347,13 @@ test_cancel_and_milestones(void **state)
                                        why),
                      REFNET_ETRANSITION);
     store_abort(&txn);
-    assert_int_equal(carry(p->a, &p->last_a, "harbor", p->b, "lighthouse"), 0);
+    assert_int_equal(carry(p->a, &p->last_a, "harbor", p->b, "lighthouse", p->b_sk), 0);
 
     /* Cancel needs a reason; the sender may cancel. */
     assert_int_equal(set_status(p->a, "harbor", id, S(CANCELLED), "", why), REFNET_ETRANSITION);
     assert_int_equal(set_status(p->a, "harbor", id, S(CANCELLED), "person chose not to go", why),
                      0);
-    assert_int_equal(carry(p->a, &p->last_a, "harbor", p->b, "lighthouse"), 0);
+    assert_int_equal(carry(p->a, &p->last_a, "harbor", p->b, "lighthouse", p->b_sk), 0);
     assert_int_equal(status_of(p->b, id), S(CANCELLED));
 
     txn = nfx_begin(p->b, true);
@@ -390,6 +428,169 @@ test_stored_and_receipt(void **state)
     store_abort(&txn);
 }
 
+/* True when `needle` occurs in the `len` bytes at `hay`. */
+static bool
+has_bytes(const uint8_t *hay, size_t len, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (size_t i = 0; i + n <= len; i++)
+        if (memcmp(hay + i, needle, n) == 0)
+            return true;
+    return false;
+}
+
+/* Decodes the first outbox item of A: the REQUESTED mail as it leaves. */
+static pbuf_t *
+first_request(pair_t *p, const Refnet__HandoffUpdate **up)
+{
+    MDB_txn *txn = nfx_begin(p->a, true);
+    pbuf_t *item = NULL, *env = NULL;
+    char why[WIRE_WHY_LEN] = "";
+    uint64_t key = 0;
+    assert_int_equal(outbox_next(txn, p->a->st, 0, &key, &item), 0);
+    const Refnet__OutboxItem *it = (const Refnet__OutboxItem *)pbuf_msg(item);
+    assert_false(has_bytes(it->envelope.data, it->envelope.len, "Sam Doe"));
+    assert_false(has_bytes(it->envelope.data, it->envelope.len, "quiet place"));
+    assert_int_equal(wire_decode(it->envelope.data, it->envelope.len, &env, why), 0);
+    store_abort(&txn);
+    pbuf_destroy(&item);
+    *up = ((const Refnet__Envelope *)pbuf_msg(env))->mail->handoff;
+    return env;
+}
+
+/* What leaves the sender is sealed; the sender keeps its clear copy; nothing leaves for an
+ * agency without a vouched-for key. */
+static void
+test_sealed_on_the_way(void **state)
+{
+    pair_t *p = *state;
+    char id[UID_STR_LEN], to[WIRE_MAX_IDENT + 1], why[HANDOFF_WHY_LEN] = "";
+    Refnet__Category cats[] = { C_CONTACT, C_OWN_WORDS };
+    grant(p, "lighthouse", cats, 2);
+    start_ok(p, id);
+    const Refnet__HandoffUpdate *up = NULL;
+    pbuf_t *env = first_request(p, &up);
+    assert_int_equal(up->seal_version, SEAL_VERSION);
+    assert_true(up->person_packet.len > SEAL_OVERHEAD);
+    pbuf_destroy(&env);
+    /* The sender's own record holds the clear packet. */
+    MDB_txn *txn = nfx_begin(p->a, true);
+    pbuf_t *pb = NULL;
+    assert_int_equal(handoff_get(txn, p->a->st, id, &pb), 0);
+    const Refnet__HandoffRecord *h = (const Refnet__HandoffRecord *)pbuf_msg(pb);
+    assert_true(has_bytes(h->person_packet.data, h->person_packet.len, "Sam Doe"));
+    pbuf_destroy(&pb);
+    store_abort(&txn);
+
+    /* Without the receiver's key, or without our own, nothing is written or queued. */
+    txn = nfx_begin(p->a, false);
+    assert_int_equal(store_del(txn, store_db(p->a->st, NODEDB_AGENCY_KEYS), "lighthouse", 10), 0);
+    handoff_start_t req = start_req(p);
+    assert_int_equal(handoff_start(txn, p->a->st, "harbor", &req, clock_now_ms(), id, to, why),
+                     REFNET_EFORBIDDEN);
+    assert_non_null(strstr(why, "sealing key"));
+    assert_non_null(strstr(why, "lighthouse"));
+    size_t n = 0;
+    assert_int_equal(nodedb_count(txn, p->a->st, NODEDB_OUTBOX, &n), 0);
+    assert_int_equal(n, 1);
+    store_abort(&txn);
+    req.seal_sk = NULL;
+    txn = nfx_begin(p->a, false);
+    assert_int_equal(handoff_start(txn, p->a->st, "harbor", &req, clock_now_ms(), id, to, why),
+                     REFNET_EFORBIDDEN);
+    store_abort(&txn);
+    assert_int_equal(nfx_count(p->a, NODEDB_OUTBOX), 1);
+}
+
+/* Applies A's request at B with `m` changed by the caller; returns what became of the packet. */
+static handoff_packet_t
+receive_at_b(pair_t *p, Refnet__Mail *m, const uint8_t *sk, ProtobufCBinaryData *kept)
+{
+    char why[HANDOFF_WHY_LEN] = "";
+    handoff_packet_t packet = HANDOFF_PACKET_NONE;
+    pbuf_t *pb = NULL;
+    MDB_txn *txn = nfx_begin(p->b, false);
+    assert_int_equal(
+        handoff_receive(txn, p->b->st, "lighthouse", m, sk, clock_now_ms(), why, &packet), 0);
+    assert_int_equal(handoff_get(txn, p->b->st, m->handoff->handoff_id, &pb), 0);
+    kept->len = ((const Refnet__HandoffRecord *)pbuf_msg(pb))->person_packet.len;
+    pbuf_destroy(&pb);
+    store_abort(&txn);
+    return packet;
+}
+
+/* A packet that does not open is dropped, the handoff itself is kept. */
+static void
+test_unopenable_packets_dropped(void **state)
+{
+    pair_t *p = *state;
+    char id[UID_STR_LEN];
+    Refnet__Category cats[] = { C_CONTACT, C_OWN_WORDS };
+    grant(p, "lighthouse", cats, 2);
+    start_ok(p, id);
+    const Refnet__HandoffUpdate *orig = NULL;
+    pbuf_t *env = first_request(p, &orig);
+    Refnet__HandoffUpdate up = *orig;
+    Refnet__Mail m = *((const Refnet__Envelope *)pbuf_msg(env))->mail;
+    m.from = (char *)"harbor";
+    m.handoff = &up;
+    ProtobufCBinaryData kept;
+    /* Untouched, with the right key: opened. */
+    assert_int_equal(receive_at_b(p, &m, p->b_sk, &kept), HANDOFF_PACKET_OPENED);
+    assert_true(kept.len > 0);
+    /* One flipped bit. */
+    uint8_t *copy = xmalloc(up.person_packet.len);
+    memcpy(copy, up.person_packet.data, up.person_packet.len);
+    copy[up.person_packet.len / 2] ^= 0x20;
+    up.person_packet.data = copy;
+    assert_int_equal(receive_at_b(p, &m, p->b_sk, &kept), HANDOFF_PACKET_DROPPED);
+    assert_int_equal(kept.len, 0);
+    up.person_packet = orig->person_packet;
+    /* Claimed by another sender (whose key B holds no record of), or opened with a wrong key. */
+    assert_int_equal(receive_at_b(p, &m, p->a_sk, &kept), HANDOFF_PACKET_DROPPED);
+    m.from = (char *)"elsewhere";
+    assert_int_equal(receive_at_b(p, &m, p->b_sk, &kept), HANDOFF_PACKET_DROPPED);
+    m.from = (char *)"harbor";
+    /* Unsealed person data is not accepted either. */
+    up.seal_version = 0;
+    assert_int_equal(receive_at_b(p, &m, p->b_sk, &kept), HANDOFF_PACKET_DROPPED);
+    assert_int_equal(kept.len, 0);
+    free(copy);
+    pbuf_destroy(&env);
+}
+
+/* Agency keys count only with the pinned broker's signature. */
+static void
+test_forged_agency_key_refused(void **state)
+{
+    pair_t *p = *state;
+    uint8_t rogue_pk[SEAL_KEY_LEN], rogue_sk[SEAL_SIGN_SECRET_LEN], key[SEAL_KEY_LEN];
+    uint8_t box_pk[SEAL_KEY_LEN], box_sk[SEAL_KEY_LEN], sig[SEAL_SIGNATURE_LEN];
+    crypto_sign_keypair(rogue_pk, rogue_sk);
+    crypto_box_keypair(box_pk, box_sk);
+    seal_sign_agency_key("lighthouse", box_pk, 1700000000001ULL, rogue_sk, sig);
+    Refnet__AgencyKey k = REFNET__AGENCY_KEY__INIT;
+    k.agency_id = (char *)"lighthouse";
+    k.box_public_key.data = box_pk;
+    k.box_public_key.len = sizeof box_pk;
+    k.issued_at_ms = 1700000000001ULL;
+    k.signature.data = sig;
+    k.signature.len = sizeof sig;
+    MDB_txn *txn = nfx_begin(p->a, false);
+    assert_int_equal(peerkeys_accept(txn, p->a->st, &k), REFNET_ECRYPTO);
+    /* Another broker key cannot be pinned over the first. */
+    assert_int_equal(peerkeys_pin_broker(txn, p->a->st, rogue_pk, SEAL_KEY_LEN), REFNET_ECRYPTO);
+    assert_int_equal(peerkeys_get(txn, p->a->st, "lighthouse", key), 0);
+    assert_memory_equal(key, p->b_pk, SEAL_KEY_LEN);
+    store_abort(&txn);
+    /* A node with no broker key pinned accepts no agency key at all. */
+    nfx_t *fresh = nfx_new();
+    txn = nfx_begin(fresh, false);
+    assert_int_equal(peerkeys_accept(txn, fresh->st, &k), REFNET_ENOTFOUND);
+    store_abort(&txn);
+    nfx_destroy(&fresh);
+}
+
 /* A receipt without a delivery time: the request expired at the broker. */
 static void
 test_expired_request(void **state)
@@ -428,6 +629,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_incoming_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stored_and_receipt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expired_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sealed_on_the_way, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unopenable_packets_dropped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forged_agency_key_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

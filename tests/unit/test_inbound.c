@@ -8,10 +8,13 @@
 #include <stddef.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "handoff.h"
 #include "inbound.h"
 #include "outbox.h"
+#include "peerkeys.h"
+#include "refnet_error.h"
 #include "seen.h"
 
 typedef struct {
@@ -258,11 +261,80 @@ test_results_settle_the_outbox(void **state)
     store_abort(&txn);
 }
 
+/* Applies an AgencyKey for `agency` signed with `sign_sk`. */
+static void
+run_key(t_t *t, const char *agency, const uint8_t *pk, const uint8_t *sign_sk)
+{
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    Refnet__AgencyKey k = REFNET__AGENCY_KEY__INIT;
+    uint8_t sig[SEAL_SIGNATURE_LEN];
+    seal_sign_agency_key(agency, pk, 1700000000000ULL, sign_sk, sig);
+    k.agency_id = (char *)agency;
+    k.box_public_key = (ProtobufCBinaryData){ SEAL_KEY_LEN, (uint8_t *)pk };
+    k.issued_at_ms = 1700000000000ULL;
+    k.signature = (ProtobufCBinaryData){ sizeof sig, sig };
+    env.body_case = REFNET__ENVELOPE__BODY_AGENCY_KEY;
+    env.agency_key = &k;
+    run(t, &env);
+}
+
+/* The first Welcome's signing key is pinned; agency keys count only when it signed them; a
+ * later Welcome with another key changes nothing. */
+static void
+test_welcome_pins_and_keys_verify(void **state)
+{
+    t_t *t = *state;
+    uint8_t sign_pk[SEAL_KEY_LEN], sign_sk[SEAL_SIGN_SECRET_LEN], rogue_pk[SEAL_KEY_LEN],
+        rogue_sk[SEAL_SIGN_SECRET_LEN], box_pk[SEAL_KEY_LEN], box_sk[SEAL_KEY_LEN],
+        got[SEAL_KEY_LEN];
+    assert_int_equal(seal_init(), 0);
+    crypto_sign_keypair(sign_pk, sign_sk);
+    crypto_sign_keypair(rogue_pk, rogue_sk);
+    crypto_box_keypair(box_pk, box_sk);
+
+    /* Before any Welcome, no key can be verified. */
+    begin(t);
+    run_key(t, "lighthouse", box_pk, sign_sk);
+    commit(t);
+    assert_int_equal(t->stats.keys_refused, 1);
+
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    Refnet__Welcome w = REFNET__WELCOME__INIT;
+    w.agency_id = (char *)"harbor";
+    w.broker_sign_key = (ProtobufCBinaryData){ SEAL_KEY_LEN, sign_pk };
+    env.body_case = REFNET__ENVELOPE__BODY_WELCOME;
+    env.welcome = &w;
+    begin(t);
+    run(t, &env);
+    run_key(t, "lighthouse", box_pk, sign_sk);
+    run_key(t, "mallory", box_pk, rogue_sk); /* not signed by the pinned key */
+    commit(t);
+    assert_int_equal(t->stats.keys_accepted, 1);
+    assert_int_equal(t->stats.keys_refused, 2);
+
+    /* Another broker key in a later Welcome is refused; the pinned one stays. */
+    env.msg_id.len = 0;
+    w.broker_sign_key.data = rogue_pk;
+    begin(t);
+    run(t, &env);
+    run_key(t, "mallory", box_pk, rogue_sk);
+    commit(t);
+    assert_int_equal(t->stats.keys_refused, 4);
+    MDB_txn *txn = nfx_begin(t->fx, true);
+    assert_int_equal(peerkeys_broker(txn, t->fx->st, got), 0);
+    assert_memory_equal(got, sign_pk, SEAL_KEY_LEN);
+    assert_int_equal(peerkeys_get(txn, t->fx->st, "lighthouse", got), 0);
+    assert_memory_equal(got, box_pk, SEAL_KEY_LEN);
+    assert_int_equal(peerkeys_get(txn, t->fx->st, "mallory", got), REFNET_ENOTFOUND);
+    store_abort(&txn);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_welcome_pong_updates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_welcome_pins_and_keys_verify, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mail_applied_once_and_acked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_results_settle_the_outbox, setup, teardown),
     };

@@ -289,6 +289,47 @@ test_queue_full(void **state)
     assert_int_equal(put(c, "a", "b", id, 1, 0, T0), 0);
 }
 
+static int
+admit(ctx_t *c, const char *from, const char *to, const uint8_t id[16], uint64_t now)
+{
+    MDB_txn *txn = NULL;
+    int rc = store_begin(c->fx->store, true, &txn);
+    if (!rc)
+        rc = mailbox_admit(c->mb, txn, from, to, id, now);
+    store_abort(&txn);
+    return rc;
+}
+
+/* Once k1 and k2 of a pair are refused for a full mailbox, a freed place goes to k1 first: k2
+ * may not overtake it, while other senders are not held. */
+static void
+test_admit_keeps_pairs_in_order(void **state)
+{
+    ctx_t *c = *state;
+    uint8_t id[16], first[16], k1[16], k2[16];
+    mailbox_ack_t done;
+    for (int i = 0; i < 3; i++) {
+        uid_msgid(id);
+        if (i == 0)
+            memcpy(first, id, 16);
+        assert_int_equal(put(c, "z", "b", id, 1, 0, T0), 0);
+    }
+    uid_msgid(k1);
+    uid_msgid(k2);
+    assert_int_equal(admit(c, "a", "b", k1, T0), REFNET_EQUEUEFULL);
+    assert_int_equal(admit(c, "a", "b", k2, T0), REFNET_EQUEUEFULL);
+    assert_int_equal(ack(c, "b", first, T0, &done), 0);
+    assert_int_equal(admit(c, "a", "b", k2, T0 + 1), REFNET_EQUEUEFULL);
+    uid_msgid(id);
+    assert_int_equal(admit(c, "c", "b", id, T0 + 1), 0);
+    assert_int_equal(admit(c, "a", "b", k1, T0 + 2), 0);
+    assert_int_equal(put(c, "a", "b", k1, 2, 0, T0 + 2), 0);
+    /* Full again: k2 waits; with room, k2 (now first in line) passes. */
+    assert_int_equal(admit(c, "a", "b", k2, T0 + 3), REFNET_EQUEUEFULL);
+    assert_int_equal(ack(c, "b", k1, T0 + 4, &done), 0);
+    assert_int_equal(admit(c, "a", "b", k2, T0 + 5), 0);
+}
+
 static void
 test_expiry_moves_to_dead_and_tells_sender(void **state)
 {
@@ -373,6 +414,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_ack_makes_receipt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_msg_id_is_not_requeued, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_full, setup_small, teardown),
+        cmocka_unit_test_setup_teardown(test_admit_keeps_pairs_in_order, setup_small, teardown),
         cmocka_unit_test_setup_teardown(test_expiry_moves_to_dead_and_tells_sender, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_finished_ids_are_forgotten_after_retention, setup,

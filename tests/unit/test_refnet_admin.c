@@ -247,6 +247,38 @@ test_flow_reply_to_json(void **state)
 }
 
 static void
+test_dead_letters_reply_to_json(void **state)
+{
+    (void)state;
+    Refnet__AdminReply reply = REFNET__ADMIN_REPLY__INIT;
+    Refnet__DeadLetter d = REFNET__DEAD_LETTER__INIT, *list[1] = { &d };
+    uint8_t id[16];
+    for (int i = 0; i < 16; i++)
+        id[i] = (uint8_t)(0xa0 + i);
+    d.msg_id.data = id;
+    d.msg_id.len = sizeof id;
+    d.from = (char *)"harbor";
+    d.to = (char *)"bridge";
+    d.stored_at_ms = 1000;
+    d.expired_at_ms = 3000;
+    d.handoff_id = (char *)"";
+    reply.dead_letters = list;
+    reply.n_dead_letters = 1;
+    json_t *j = refnet_admin_reply_json(&reply, REFNET__ADMIN_OP__ADMIN_OP_DEAD_LETTERS);
+    json_t *r = json_array_get(json_object_get(j, "dead_letters"), 0);
+    assert_string_equal(json_string_value(json_object_get(r, "id")),
+                        "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf");
+    assert_string_equal(json_string_value(json_object_get(r, "from")), "harbor");
+    assert_string_equal(json_string_value(json_object_get(r, "to")), "bridge");
+    assert_string_equal(json_string_value(json_object_get(r, "stored_at")),
+                        "1970-01-01T00:00:01.000Z");
+    assert_string_equal(json_string_value(json_object_get(r, "expired_at")),
+                        "1970-01-01T00:00:03.000Z");
+    assert_true(json_is_null(json_object_get(r, "handoff_id")));
+    json_decref(j);
+}
+
+static void
 test_status_codes(void **state)
 {
     (void)state;
@@ -342,6 +374,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nodes_reply_to_json),
         cmocka_unit_test(test_flow_reply_to_json),
+        cmocka_unit_test(test_dead_letters_reply_to_json),
         cmocka_unit_test(test_status_codes),
         cmocka_unit_test(test_open_without_keys_or_broker),
         cmocka_unit_test(test_round_trip_over_curve),

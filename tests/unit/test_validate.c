@@ -381,6 +381,40 @@ test_person_packet_bytes(void **state)
     assert_int_equal(validate_handoff_update(&s.handoff, why), 0);
 }
 
+/* A sealed packet is opaque: only its size and the seal version are checked on the way; the
+ * receiver checks the opened bytes with validate_opened_packet. */
+static void
+test_sealed_packet(void **state)
+{
+    (void)state;
+    samples_t s;
+    char why[WIRE_WHY_LEN];
+    samples_init(&s, SAMPLES_MAIL_HANDOFF);
+    ProtobufCBinaryData clear = s.handoff.person_packet;
+    static uint8_t opaque[WIRE_MAX_SEALED_PACKET + 1];
+    memset(opaque, 0xff, sizeof opaque); /* not a PersonPacket at all */
+    s.handoff.seal_version = 1;
+    s.handoff.person_packet.data = opaque;
+    s.handoff.person_packet.len = 200;
+    assert_int_equal(validate_handoff_update(&s.handoff, why), 0);
+    s.handoff.person_packet.len = WIRE_MAX_SEALED_PACKET;
+    assert_int_equal(validate_handoff_update(&s.handoff, why), 0);
+    s.handoff.person_packet.len = WIRE_MAX_SEALED_PACKET + 1;
+    expect_why(validate_handoff_update(&s.handoff, why), why,
+               "handoff.person_packet is longer than 16424");
+    s.handoff.person_packet.len = 200;
+    s.handoff.seal_version = 2;
+    expect_why(validate_handoff_update(&s.handoff, why), why, "handoff.seal_version 2");
+    /* The opened bytes get the clear packet's checks, categories included. */
+    s.handoff.seal_version = 1;
+    assert_int_equal(validate_opened_packet(&s.handoff, clear.data, clear.len, why), 0);
+    expect_why(validate_opened_packet(&s.handoff, opaque, 3, why), why,
+               "handoff.person_packet is not a valid PersonPacket");
+    s.handoff.n_categories = 0;
+    expect_why(validate_opened_packet(&s.handoff, clear.data, clear.len, why), why,
+               "the categories do not list");
+}
+
 static void
 test_person_packet_struct(void **state)
 {
@@ -488,6 +522,7 @@ main(void)
         cmocka_unit_test(test_handoff_fields),
         cmocka_unit_test(test_handoff_categories),
         cmocka_unit_test(test_person_packet_bytes),
+        cmocka_unit_test(test_sealed_packet),
         cmocka_unit_test(test_person_packet_struct),
         cmocka_unit_test(test_ack),
         cmocka_unit_test(test_session_and_admin),

@@ -1,0 +1,329 @@
+/* hsds_map: nested HSDS objects and directory Services from stored records (see hsds_map.h). */
+#include "hsds_map.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hsds_schema.h"
+#include "refnet_error.h"
+#include "validate.h"
+#include "wire.h"
+#include "xmalloc.h"
+
+/* ---- nesting --------------------------------------------------------------------------- */
+
+typedef struct {
+    MDB_txn *txn;
+    store_t *st;
+    const char *path[HSDS_MAX_DEPTH + 1]; /* tables from the root to here */
+    int depth;
+} hsds_map_walk_t;
+
+static int hsds_map_nest_row(hsds_map_walk_t *w, const char *table, json_t *row, json_t **out);
+
+static bool
+hsds_map_on_path(const hsds_map_walk_t *w, const char *table)
+{
+    for (int i = 0; i <= w->depth; i++)
+        if (strcmp(w->path[i], table) == 0)
+            return true;
+    return false;
+}
+
+/* The rows of `table` whose field `fk` is `value` (caller owns the array). */
+static int
+hsds_map_children(
+    MDB_txn *txn, store_t *st, const char *table, const char *fk, const char *value, json_t **out)
+{
+    json_t *all = NULL;
+    int rc = hsds_list(txn, st, table, &all);
+    if (rc != 0)
+        return rc;
+    json_t *list = json_array();
+    size_t i;
+    json_t *row;
+    json_array_foreach(all, i, row)
+    {
+        const char *v = json_string_value(json_object_get(row, fk));
+        if (v && strcmp(v, value) == 0)
+            json_array_append(list, row);
+    }
+    json_decref(all);
+    *out = list;
+    return 0;
+}
+
+/* Sets key rel->key of `out`, the nested form of `row`'s relation `rel`. */
+static int
+hsds_map_nest_rel(hsds_map_walk_t *w, const hsds_rel_t *rel, json_t *row, json_t *out)
+{
+    json_t *kids = NULL, *nested = NULL;
+    const char *id = json_string_value(json_object_get(row, "id"));
+    int rc = 0;
+    if (rel->ref) {
+        const char *cid = json_string_value(json_object_get(row, rel->fk));
+        json_t *child = NULL;
+        rc = cid ? hsds_get(w->txn, w->st, rel->child, cid, &child) : REFNET_ENOTFOUND;
+        if (rc == 0)
+            rc = hsds_map_nest_row(w, rel->child, child, &nested);
+        json_decref(child);
+        if (rc == 0)
+            json_object_set_new(out, rel->key, nested);
+        return rc == REFNET_ENOTFOUND ? 0 : rc;
+    }
+    rc = hsds_map_children(w->txn, w->st, rel->child, rel->fk, id, &kids);
+    json_t *list = json_array();
+    size_t i;
+    json_t *kid;
+    json_array_foreach(kids, i, kid)
+    {
+        if (rc == 0)
+            rc = hsds_map_nest_row(w, rel->child, kid, &nested);
+        if (rc == 0)
+            json_array_append_new(list, nested);
+    }
+    json_decref(kids);
+    if (rc == 0 && json_array_size(list) > 0)
+        json_object_set(out, rel->key, list);
+    json_decref(list);
+    return rc;
+}
+
+static int
+hsds_map_nest_row(hsds_map_walk_t *w, const char *table, json_t *row, json_t **out)
+{
+    const char *key;
+    json_t *v;
+    size_t n;
+    if (w->depth + 1 >= HSDS_MAX_DEPTH)
+        return REFNET_EINVAL;
+    json_t *obj = json_object();
+    json_object_foreach(row, key, v)
+    {
+        if (!hsds_schema_is_link(table, key))
+            json_object_set(obj, key, v);
+    }
+    w->path[++w->depth] = table;
+    const hsds_rel_t *rels = hsds_schema_rels(&n);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (strcmp(rels[i].parent, table) == 0 && !hsds_map_on_path(w, rels[i].child))
+            rc = hsds_map_nest_rel(w, &rels[i], row, obj);
+    w->depth--;
+    if (rc != 0) {
+        json_decref(obj);
+        return rc;
+    }
+    *out = obj;
+    return 0;
+}
+
+int
+hsds_map_nest(MDB_txn *txn, store_t *st, const char *table, const char *id, json_t **out)
+{
+    /* The root's table goes on the path first, so a service's organization does not list the
+     * services again, and an organization's services do not repeat the organization. */
+    hsds_map_walk_t w = { .txn = txn, .st = st, .depth = -1 };
+    json_t *row = NULL;
+    int rc = hsds_get(txn, st, table, id, &row);
+    if (rc != 0)
+        return rc;
+    rc = hsds_map_nest_row(&w, table, row, out);
+    json_decref(row);
+    return rc;
+}
+
+/* ---- directory Service ------------------------------------------------------------------ */
+
+static int
+hsds_map_fail(char *why, const char *id, const char *text)
+{
+    snprintf(why, HSDS_WHY_LEN, "service %s: %s", id, text);
+    return REFNET_EINVAL;
+}
+
+static bool
+hsds_map_has(char **items, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(items[i], s) == 0)
+            return true;
+    return false;
+}
+
+static bool
+hsds_map_language_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < WIRE_MIN_LANGUAGE || n > WIRE_MAX_LANGUAGE)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-'))
+            return false;
+    }
+    return true;
+}
+
+/* Taxonomy codes: each attribute linked to the service names a taxonomy term; its code is
+ * used when it is an identifier, else the term's id. */
+static int
+hsds_map_taxonomy(MDB_txn *txn, store_t *st, const char *id, hsds_map_service_t *s)
+{
+    json_t *attrs = NULL;
+    int rc = hsds_map_children(txn, st, "attribute", "link_id", id, &attrs);
+    size_t i;
+    json_t *a;
+    json_array_foreach(attrs, i, a)
+    {
+        const char *tid = json_string_value(json_object_get(a, "taxonomy_term_id"));
+        json_t *term = NULL;
+        if (rc != 0 || !tid || s->svc.n_taxonomy >= WIRE_MAX_TAXONOMY)
+            continue;
+        rc = hsds_get(txn, st, "taxonomy_term", tid, &term);
+        if (rc == REFNET_ENOTFOUND) {
+            rc = 0;
+            continue;
+        }
+        const char *code = rc == 0 ? json_string_value(json_object_get(term, "code")) : NULL;
+        if (rc == 0 && !(code && validate_ident(code)))
+            code = tid;
+        if (rc == 0 && !hsds_map_has(s->taxonomy, s->svc.n_taxonomy, code))
+            s->taxonomy[s->svc.n_taxonomy++] = xstrdup(code);
+        json_decref(term);
+    }
+    json_decref(attrs);
+    return rc;
+}
+
+static int
+hsds_map_languages(MDB_txn *txn, store_t *st, const char *id, hsds_map_service_t *s)
+{
+    json_t *langs = NULL;
+    int rc = hsds_map_children(txn, st, "language", "service_id", id, &langs);
+    size_t i;
+    json_t *l;
+    json_array_foreach(langs, i, l)
+    {
+        const char *code = json_string_value(json_object_get(l, "code"));
+        if (code && hsds_map_language_ok(code) && s->svc.n_languages < WIRE_MAX_LANGUAGES &&
+            !hsds_map_has(s->languages, s->svc.n_languages, code))
+            s->languages[s->svc.n_languages++] = xstrdup(code);
+    }
+    json_decref(langs);
+    return rc;
+}
+
+/* lat/lon of the location of the service's first service_at_location, when in range. */
+static int
+hsds_map_location(MDB_txn *txn, store_t *st, const char *id, hsds_map_service_t *s)
+{
+    json_t *sals = NULL, *loc = NULL;
+    int rc = hsds_map_children(txn, st, "service_at_location", "service_id", id, &sals);
+    const char *lid = json_string_value(json_object_get(json_array_get(sals, 0), "location_id"));
+    if (rc == 0 && lid)
+        rc = hsds_get(txn, st, "location", lid, &loc);
+    if (rc == 0 && loc) {
+        json_t *lat = json_object_get(loc, "latitude"), *lon = json_object_get(loc, "longitude");
+        double la = json_number_value(lat), lo = json_number_value(lon);
+        if (json_is_number(lat) && json_is_number(lon) && la >= -90.0 && la <= 90.0 &&
+            lo >= -180.0 && lo <= 180.0) {
+            s->svc.has_location = true;
+            s->svc.lat = la;
+            s->svc.lon = lo;
+        }
+    }
+    json_decref(sals);
+    json_decref(loc);
+    return rc == REFNET_ENOTFOUND ? 0 : rc;
+}
+
+/* A copy of `text` cut to at most `max` bytes without splitting a UTF-8 character. */
+static char *
+hsds_map_cut(const char *text, size_t max)
+{
+    size_t n = strlen(text);
+    if (n > max) {
+        n = max;
+        while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
+            n--;
+    }
+    char *out = xmalloc(n + 1);
+    memcpy(out, text, n);
+    out[n] = '\0';
+    return out;
+}
+
+int
+hsds_map_service(MDB_txn *txn,
+                 store_t *st,
+                 const char *id,
+                 const char *agency,
+                 uint64_t now,
+                 hsds_map_service_t *out,
+                 char *why)
+{
+    Refnet__Service init = REFNET__SERVICE__INIT;
+    Refnet__Intake intake = REFNET__INTAKE__INIT;
+    json_t *row = NULL;
+    memset(out, 0, sizeof *out);
+    out->svc = init;
+    out->intake = intake;
+    int rc = hsds_get(txn, st, "service", id, &row);
+    if (rc != 0)
+        return rc;
+    out->hold = row;
+    const char *name = json_string_value(json_object_get(row, "name"));
+    const char *desc = json_string_value(json_object_get(row, "description"));
+    if (!name || !validate_text(name, 1, WIRE_MAX_NAME))
+        return hsds_map_fail(why, id, "its name must be 1 to 200 bytes of text");
+    out->description = hsds_map_cut(desc ? desc : "", WIRE_MAX_DESCRIPTION);
+    out->svc.id = (char *)json_string_value(json_object_get(row, "id"));
+    out->svc.agency = (char *)agency;
+    out->svc.name = (char *)name;
+    out->svc.description = out->description;
+    out->svc.taxonomy = out->taxonomy;
+    out->svc.languages = out->languages;
+    out->svc.updated_at_ms = now;
+    out->intake.accepting = true;
+    out->svc.intake = &out->intake;
+    rc = hsds_map_taxonomy(txn, st, id, out);
+    if (rc == 0)
+        rc = hsds_map_languages(txn, st, id, out);
+    if (rc == 0)
+        rc = hsds_map_location(txn, st, id, out);
+    if (rc != 0)
+        return rc;
+    if (out->svc.n_taxonomy == 0)
+        return hsds_map_fail(why, id,
+                             "no attribute links it to a taxonomy term, and the network "
+                             "directory needs at least one");
+    char vwhy[WIRE_WHY_LEN] = "";
+    if (validate_service(&out->svc, vwhy) != 0)
+        return hsds_map_fail(why, id, vwhy);
+    return 0;
+}
+
+void
+hsds_map_service_clear(hsds_map_service_t *s)
+{
+    for (size_t i = 0; i < s->svc.n_taxonomy; i++)
+        free(s->taxonomy[i]);
+    for (size_t i = 0; i < s->svc.n_languages; i++)
+        free(s->languages[i]);
+    free(s->description);
+    json_decref(s->hold);
+    memset(s, 0, sizeof *s);
+}
+
+json_t *
+hsds_map_from_service(const Refnet__Service *svc)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(svc->id));
+    json_object_set_new(o, "name", json_string(svc->name));
+    json_object_set_new(o, "description", json_string(svc->description ? svc->description : ""));
+    json_object_set_new(o, "status", json_string("active"));
+    return o;
+}

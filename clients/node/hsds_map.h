@@ -1,0 +1,58 @@
+/* hsds_map: the agency's stored HSDS records (hsds.h) seen two other ways: as the nested
+ * objects of the HSDS API (for the JSON export), and as the network directory's Service
+ * record (for publishing an imported service).
+ *
+ * Both read inside the caller's transaction. Child rows are found by scanning their table,
+ * which is fine for one agency's own records (thousands at most). Returned JSON trees are
+ * the caller's; hsds_map_service_t owns its strings until hsds_map_service_clear.
+ * Single-threaded. */
+#ifndef REFNET_HSDS_MAP_H
+#define REFNET_HSDS_MAP_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "hsds.h"
+#include "refnet.pb-c.h"
+#include "store.h"
+#include "wire_limits.h"
+
+/* The nested HSDS JSON object for record `table`/`id` (an "organization" or a "service",
+ * shaped like the HSDS examples organization_full.json and service_full.json): every relation
+ * of hsds_schema.h expanded, except into a table already on the path from the root, and the
+ * linking fields left out (nesting expresses them). Returns 0 and *out (caller owns),
+ * REFNET_ENOTFOUND, REFNET_EDECODE or a storage code. */
+int hsds_map_nest(MDB_txn *txn, store_t *st, const char *table, const char *id, json_t **out);
+
+/* A directory Service built from an HSDS service, with the storage its strings need. */
+typedef struct {
+    Refnet__Service svc;
+    Refnet__Intake intake;
+    char *taxonomy[WIRE_MAX_TAXONOMY];
+    char *languages[WIRE_MAX_LANGUAGES];
+    char *description;
+    json_t *hold; /* keeps the borrowed strings alive */
+} hsds_map_service_t;
+
+/* Maps stored HSDS service `id` onto a Service of agency `agency` (the README's HSDS
+ * mapping): name; description cut at WIRE_MAX_DESCRIPTION bytes on a character boundary;
+ * taxonomy codes of the taxonomy terms its attributes link to; the language codes of its
+ * languages; lat/lon of the location of its first service_at_location (when both are in
+ * range); accepting referrals. Returns 0 (release *out with hsds_map_service_clear),
+ * REFNET_EINVAL with a sentence in `why` (HSDS_WHY_LEN bytes) when the result is not a
+ * publishable Service (e.g. no taxonomy term), or the codes of hsds_get. */
+int hsds_map_service(MDB_txn *txn,
+                     store_t *st,
+                     const char *id,
+                     const char *agency,
+                     uint64_t now,
+                     hsds_map_service_t *out,
+                     char *why);
+/* Releases what hsds_map_service filled in; accepts a zeroed struct. */
+void hsds_map_service_clear(hsds_map_service_t *s);
+
+/* A minimal HSDS service object (id, name, description, status) for a directory Service of
+ * another agency, for a whole-replica export (caller owns). */
+json_t *hsds_map_from_service(const Refnet__Service *svc);
+
+#endif

@@ -1,0 +1,68 @@
+/* peerkeys: the node's sealing keys: its own box keypair, the broker's pinned signing key, and
+ * the other agencies' box keys that the broker vouched for.
+ *
+ * - The node's box keypair (seal.h) lives in DIR/seal.key (secret, mode 0600), made by
+ *   `refnet-node init`, or by `run` for a folder made before sealing existed. It is separate
+ *   from the CURVE keypair, which only protects the transport to the broker.
+ * - The broker's Ed25519 public signing key is meta "broker_sign_key" (32 bytes): given at init
+ *   (--broker-sign-key), or pinned from the first Welcome that names one (trust on first use).
+ *   A Welcome naming another key afterwards is refused and logged: keys it would vouch for are
+ *   not accepted.
+ * - db "agency_keys": agency id -> its 32-byte box public key, stored only after the AgencyKey's
+ *   signature verified with the pinned broker key. handoff.c seals for and opens from these
+ *   keys only.
+ *
+ * Functions taking a transaction run inside the caller's; nothing commits here. Stateless;
+ * single-threaded like the store. */
+#ifndef REFNET_PEERKEYS_H
+#define REFNET_PEERKEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "refnet.pb-c.h"
+#include "seal.h"
+#include "store.h"
+
+#define PEERKEYS_FILE      "seal.key"
+#define PEERKEYS_META_SIGN "broker_sign_key"
+
+/* Loads the node's box keypair from DIR/seal.key, creating it first when absent. Returns 0 or
+ * a REFNET_E* code (REFNET_ECRYPTO for a key file others may read). */
+int peerkeys_own(const char *dir, uint8_t pk[SEAL_KEY_LEN], uint8_t sk[SEAL_KEY_LEN]);
+
+/* Pins `key` (`len` bytes) as the broker's signing key unless one is pinned already. Returns
+ * 0 when it is pinned now or was the pinned key already, REFNET_EINVAL for a wrong length,
+ * REFNET_ECRYPTO when another key is pinned, or a store error. */
+int peerkeys_pin_broker(MDB_txn *txn, const store_t *st, const uint8_t *key, size_t len);
+/* Reads the pinned broker key. Returns 0, REFNET_ENOTFOUND or a store error. */
+int peerkeys_broker(MDB_txn *txn, const store_t *st, uint8_t key[SEAL_KEY_LEN]);
+
+/* Verifies `k` with the pinned broker key and stores the agency's key. Returns 0,
+ * REFNET_ENOTFOUND (no broker key pinned yet), REFNET_ECRYPTO (bad signature) or a store
+ * error. */
+int peerkeys_accept(MDB_txn *txn, const store_t *st, const Refnet__AgencyKey *k);
+/* Reads the verified box key of `agency`. Returns 0, REFNET_ENOTFOUND or a store error. */
+int peerkeys_get(MDB_txn *txn, const store_t *st, const char *agency, uint8_t key[SEAL_KEY_LEN]);
+
+/* Seals `clear` for agency `to` with its verified key and this agency's secret `my_sk`:
+ * sealed->data is allocated (caller frees). Returns 0, REFNET_EFORBIDDEN when no verified key
+ * of `to` is known (nothing may be sent to it then), REFNET_ECRYPTO or a store error. */
+int peerkeys_seal(MDB_txn *txn,
+                  const store_t *st,
+                  const char *to,
+                  const uint8_t my_sk[SEAL_KEY_LEN],
+                  const ProtobufCBinaryData *clear,
+                  ProtobufCBinaryData *sealed);
+/* Opens `sealed` from agency `from` with its verified key: clear->data is allocated (caller
+ * frees). Returns 0, REFNET_ECRYPTO with *why set (no verified key of `from`, or the packet
+ * does not open: tampered, or not sealed by `from` for us) or a store error. */
+int peerkeys_open(MDB_txn *txn,
+                  const store_t *st,
+                  const char *from,
+                  const uint8_t my_sk[SEAL_KEY_LEN],
+                  const ProtobufCBinaryData *sealed,
+                  ProtobufCBinaryData *clear,
+                  const char **why);
+
+#endif

@@ -1,0 +1,191 @@
+/* Unit tests of hsds_map: nesting stored HSDS rows into the API's full objects, and mapping an
+ * HSDS service onto a directory Service. */
+#include "test_node_fixture.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "hsds_map.h"
+#include "refnet_error.h"
+
+#define ORG   "d9d5e0f5-d3ce-4f73-9a2f-4dd0ecc6c610"
+#define SVC   "ac148810-d857-441c-9679-408f346de14b"
+#define SVC2  "bc148810-d857-441c-9679-408f346de14b"
+#define PHONE "1554f2e2-a373-45db-a3fa-9fc48a61c15e"
+#define SAL   "e94c9f38-1e8f-4564-91d4-d53501ab1765"
+#define LOC   "3a19ff88-4620-4d17-9830-ac1d859eb5d5"
+#define ATTR  "ae58cc39-8b70-4ab1-8aea-786882e5ac8e"
+#define TERM  "3f7b145d-84af-42d7-8fae-eaca714b02b2"
+
+/* One flat row per line of `rows`: "table {json}". */
+static void
+load(nfx_t *fx, const char *const *rows, size_t n)
+{
+    char why[HSDS_WHY_LEN] = "";
+    hsds_batch_t *b = hsds_batch_new(ORG);
+    for (size_t i = 0; i < n; i++) {
+        char table[32];
+        const char *sp = strchr(rows[i], ' ');
+        snprintf(table, sizeof table, "%.*s", (int)(sp - rows[i]), rows[i]);
+        json_t *r = json_loads(sp + 1, 0, NULL);
+        assert_non_null(r);
+        assert_int_equal(hsds_batch_add_row(b, table, r, "row", why), 0);
+        json_decref(r);
+    }
+    MDB_txn *txn = nfx_begin(fx, false);
+    assert_int_equal(hsds_batch_store(b, txn, fx->st), 0);
+    assert_int_equal(store_commit(&txn), 0);
+    hsds_batch_destroy(&b);
+}
+
+static const char *const ROWS[] = {
+    "organization {\"id\":\"" ORG "\",\"name\":\"Org\",\"description\":\"d\"}",
+    "service {\"id\":\"" SVC "\",\"organization_id\":\"" ORG "\",\"name\":\"Counselling\","
+    "\"status\":\"active\",\"description\":\"Talk\"}",
+    "phone {\"id\":\"" PHONE "\",\"service_id\":\"" SVC "\",\"number\":\"1\"}",
+    "language {\"id\":\"2989d3ed-c547-48f8-8f9d-432d81c7892e\",\"service_id\":\"" SVC
+    "\",\"code\":\"es\",\"phone_id\":\"" PHONE "\"}",
+    "service_at_location {\"id\":\"" SAL "\",\"service_id\":\"" SVC "\",\"location_id\":\"" LOC
+    "\"}",
+    "location {\"id\":\"" LOC "\",\"organization_id\":\"" ORG "\",\"latitude\":51.5,"
+    "\"longitude\":-0.12}",
+    "attribute {\"id\":\"" ATTR "\",\"link_id\":\"" SVC "\",\"taxonomy_term_id\":\"" TERM "\"}",
+    "taxonomy_term {\"id\":\"" TERM "\",\"code\":\"mental-health\",\"name\":\"Mental health\"}",
+    "service {\"id\":\"" SVC2 "\",\"organization_id\":\"" ORG "\",\"name\":\"Bare\"}",
+};
+
+static void
+test_nest(void **state)
+{
+    (void)state;
+    nfx_t *fx = nfx_new();
+    load(fx, ROWS, sizeof ROWS / sizeof ROWS[0]);
+    MDB_txn *txn = nfx_begin(fx, true);
+    json_t *svc = NULL, *org = NULL;
+    assert_int_equal(hsds_map_nest(txn, fx->st, "service", SVC, &svc), 0);
+    json_t *phone = json_array_get(json_object_get(svc, "phones"), 0);
+    assert_string_equal(json_string_value(json_object_get(phone, "number")), "1");
+    assert_null(json_object_get(phone, "service_id")); /* nesting says it */
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(phone, "languages"), 0), "code")),
+                        "es");
+    json_t *loc = json_object_get(json_array_get(json_object_get(svc, "service_at_locations"), 0),
+                                  "location");
+    assert_true(json_real_value(json_object_get(loc, "latitude")) == 51.5);
+    json_t *o = json_object_get(svc, "organization");
+    assert_string_equal(json_string_value(json_object_get(o, "id")), ORG);
+    assert_null(json_object_get(o, "services")); /* the root's table is not repeated */
+    assert_non_null(json_object_get(o, "locations"));
+    assert_null(json_object_get(svc, "organization_id"));
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_object_get(json_array_get(json_object_get(svc, "attributes"), 0), "taxonomy_term"),
+            "code")),
+        "mental-health");
+
+    assert_int_equal(hsds_map_nest(txn, fx->st, "organization", ORG, &org), 0);
+    assert_int_equal(json_array_size(json_object_get(org, "services")), 2);
+    assert_null(
+        json_object_get(json_array_get(json_object_get(org, "services"), 0), "organization"));
+    assert_int_equal(hsds_map_nest(txn, fx->st, "service", LOC, &o), REFNET_ENOTFOUND);
+    json_decref(svc);
+    json_decref(org);
+    store_abort(&txn);
+    nfx_destroy(&fx);
+}
+
+static void
+test_service(void **state)
+{
+    (void)state;
+    char why[HSDS_WHY_LEN] = "";
+    nfx_t *fx = nfx_new();
+    load(fx, ROWS, sizeof ROWS / sizeof ROWS[0]);
+    MDB_txn *txn = nfx_begin(fx, true);
+    hsds_map_service_t s;
+    assert_int_equal(hsds_map_service(txn, fx->st, SVC, "civic", 1700000000000ULL, &s, why), 0);
+    assert_string_equal(s.svc.id, SVC);
+    assert_string_equal(s.svc.agency, "civic");
+    assert_string_equal(s.svc.name, "Counselling");
+    assert_string_equal(s.svc.description, "Talk");
+    assert_int_equal(s.svc.n_taxonomy, 1);
+    assert_string_equal(s.svc.taxonomy[0], "mental-health");
+    assert_int_equal(s.svc.n_languages, 1);
+    assert_string_equal(s.svc.languages[0], "es");
+    assert_true(s.svc.has_location);
+    assert_true(s.svc.lat == 51.5 && s.svc.lon == -0.12);
+    assert_true(s.svc.intake->accepting);
+    hsds_map_service_clear(&s);
+    hsds_map_service_clear(&s); /* twice is fine */
+
+    /* No attribute links SVC2 to a taxonomy term: not publishable, and the reason says so. */
+    assert_int_equal(hsds_map_service(txn, fx->st, SVC2, "civic", 1700000000000ULL, &s, why),
+                     REFNET_EINVAL);
+    assert_non_null(strstr(why, "taxonomy"));
+    hsds_map_service_clear(&s);
+    assert_int_equal(hsds_map_service(txn, fx->st, LOC, "civic", 1, &s, why), REFNET_ENOTFOUND);
+    hsds_map_service_clear(&s);
+    store_abort(&txn);
+    nfx_destroy(&fx);
+}
+
+static void
+test_long_description_cut(void **state)
+{
+    (void)state;
+    char why[HSDS_WHY_LEN] = "", desc[2600], line[3000];
+    /* 1999 ASCII bytes, then 2-byte characters: the cut must not split one. */
+    memset(desc, 'a', 1999);
+    for (size_t i = 1999; i + 2 < sizeof desc - 1; i += 2) {
+        desc[i] = '\xC3';
+        desc[i + 1] = '\xA9';
+        desc[i + 2] = '\0';
+    }
+    json_t *row = json_pack("{s:s, s:s, s:s}", "id", SVC, "name", "Long", "description", desc);
+    char *text = json_dumps(row, JSON_COMPACT);
+    snprintf(line, sizeof line, "service %s", text);
+    free(text);
+    json_decref(row);
+    const char *rows[] = { line, ROWS[6], ROWS[7] };
+    nfx_t *fx = nfx_new();
+    load(fx, rows, 3);
+    MDB_txn *txn = nfx_begin(fx, true);
+    hsds_map_service_t s;
+    assert_int_equal(hsds_map_service(txn, fx->st, SVC, "civic", 1700000000000ULL, &s, why), 0);
+    assert_int_equal(strlen(s.svc.description), 1999);
+    assert_false(s.svc.has_location);
+    hsds_map_service_clear(&s);
+    store_abort(&txn);
+    nfx_destroy(&fx);
+}
+
+static void
+test_from_service(void **state)
+{
+    (void)state;
+    char id[] = "harbor-detox", name[] = "Detox", desc[] = "Beds";
+    Refnet__Service svc = REFNET__SERVICE__INIT;
+    svc.id = id;
+    svc.name = name;
+    svc.description = desc;
+    json_t *o = hsds_map_from_service(&svc);
+    assert_string_equal(json_string_value(json_object_get(o, "id")), "harbor-detox");
+    assert_string_equal(json_string_value(json_object_get(o, "status")), "active");
+    assert_string_equal(json_string_value(json_object_get(o, "description")), "Beds");
+    json_decref(o);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_nest),
+        cmocka_unit_test(test_service),
+        cmocka_unit_test(test_long_description_cut),
+        cmocka_unit_test(test_from_service),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
