@@ -242,6 +242,10 @@ cli_help_command(cli_t *cli, int argc, char **argv)
         cli_command_help(cli_table_find(argv[1], NULL), cli->out);
         return CLI_EXIT_OK;
     }
+    if (argc < 3 && cli_table_find(argv[1], NULL)) {
+        cli_command_help(cli_table_find(argv[1], NULL), cli->out);
+        return CLI_EXIT_OK;
+    }
     if (argc < 3) {
         cli_group_help(cli->out, argv[1]);
         return CLI_EXIT_OK;
@@ -282,6 +286,11 @@ cli_dispatch(cli_t *cli, int argc, char **argv)
         return cli_fail(cli, CLI_EXIT_USAGE, "unknown command \"%s\" (see refnet --help)", name);
     if (!cli_table_has_subs(name))
         return cli_run(cli, cli_table_find(name, NULL), argc, argv);
+    /* A group may have a plain command too ("audit" beside "audit verify"): it runs, or
+     * explains itself, when no sub-command follows, only options. */
+    const cli_command_t *plain = cli_table_find(name, NULL);
+    if (plain && (argc < 2 || argv[1][0] == '-'))
+        return cli_run(cli, plain, argc, argv);
     if (argc < 2) {
         char subs[256];
         cli_sub_names(name, subs, sizeof subs);

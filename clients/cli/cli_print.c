@@ -428,3 +428,34 @@ cli_print_admin(FILE *out, const json_t *result)
     else
         print_admin_nodes(out, result);
 }
+
+static void
+cell_audit_at(const json_t *row, char *buf, size_t len)
+{
+    cli_fmt_short_time(json_object_get(row, "at"), buf, len);
+}
+
+void
+cli_print_audit(FILE *out, const json_t *result)
+{
+    static const cli_fmt_col_t cols[] = {
+        { "SEQ", "seq", NULL, 0 },
+        { "AT", NULL, cell_audit_at, 0 },
+        { "EVENT", "event", NULL, 0 },
+        { "FROM", "discloser", NULL, 0 },
+        { "TO", "recipient", NULL, 0 },
+        { "PERSON", "person", NULL, 0 },
+        { "CATEGORIES", "categories", NULL, 0 },
+        { "CONSENT", "consent", NULL, 0 },
+        { "HANDOFF", "handoff", NULL, 0 },
+        { "ACTOR", "actor", NULL, 0 },
+    };
+    cli_fmt_table(out, cols, PRINT_N(cols), json_object_get(result, "entries"), "no audit entries");
+}
+
+void
+cli_print_audit_verify(FILE *out, const json_t *result)
+{
+    json_int_t n = json_integer_value(json_object_get(result, "entries"));
+    fprintf(out, "audit log valid: %lld entries\n", (long long)n);
+}

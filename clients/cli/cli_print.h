@@ -37,5 +37,9 @@ void cli_print_handoffs(FILE *out, const json_t *result);
 void cli_print_handoff(FILE *out, const json_t *result);
 /* The admin client's nodes ({"agencies":[...]}) or flow ({"flow":[...], medians}) result. */
 void cli_print_admin(FILE *out, const json_t *result);
+/* audit list: the audit entries as a table. */
+void cli_print_audit(FILE *out, const json_t *result);
+/* audit verify: "audit log valid: N entries". */
+void cli_print_audit_verify(FILE *out, const json_t *result);
 
 #endif

@@ -321,6 +321,31 @@ static const cli_opt_t OPTS_CONSENT_LIST[] = {
       .help = "only this person's consents" },
 };
 
+/* --- audit ----------------------------------------------------------------------------------- */
+
+static const cli_opt_t OPTS_AUDIT_LIST[] = {
+    { .flag = "person",
+      .kind = CLI_OPT_STRING,
+      .key = "person",
+      .meta = "P",
+      .help = "only this person's entries" },
+    { .flag = "since",
+      .kind = CLI_OPT_STRING,
+      .key = "since",
+      .meta = "DATE",
+      .help = "only entries from this day on (YYYY-MM-DD, UTC)" },
+};
+
+static int
+check_audit_list(const json_t *args, char *why)
+{
+    const char *since = json_string_value(json_object_get(args, "since"));
+    uint64_t ms;
+    if (since && clock_parse_date_end(since, &ms) != 0)
+        return table_fail(why, "--since needs a real date as YYYY-MM-DD");
+    return 0;
+}
+
 /* --- handoff --------------------------------------------------------------------------------- */
 
 static const cli_opt_t OPTS_HANDOFF_START[] = {
@@ -711,6 +736,23 @@ static const cli_command_t TABLE[] = {
       TABLE_POS(POS_MILESTONE),
       TABLE_OPTS(OPTS_MILESTONE),
       .print = cli_print_milestone },
+    { .name = "audit",
+      .summary = "the accounting of disclosures: consents and data sent and received",
+      .help = "Lists this node's audit log: every consent granted or revoked, every disclosure "
+              "sent and every person's data received, with the agencies, the person, the "
+              "categories, the consent it rests on, the handoff and who acted. "
+              "refnet audit verify checks that none was altered.",
+      .op = "audit.list",
+      TABLE_OPTS(OPTS_AUDIT_LIST),
+      .check = check_audit_list,
+      .print = cli_print_audit },
+    { .name = "audit",
+      .sub = "verify",
+      .summary = "check that no audit entry was altered, removed or reordered",
+      .help = "Walks the audit log's hash chain. Exits 0 when every entry verifies; otherwise "
+              "exits 1 naming the first entry that was altered, removed or moved.",
+      .op = "audit.verify",
+      .print = cli_print_audit_verify },
     { .name = "admin",
       .summary = "the broker's view: enrolled agencies, or the handoff flow",
       .help = "Asks the broker, through its admin socket in its data folder, for the enrolled "

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_audit.h"
 #include "api_dir.h"
 #include "api_handoff.h"
 #include "api_hsds.h"
@@ -53,6 +54,8 @@ static const struct {
     { "handoff.milestone", api_handoff_milestone, true },
     { "handoff.list", api_handoff_list, false },
     { "handoff.show", api_handoff_show, false },
+    { "audit.list", api_audit_list, false },
+    { "audit.verify", api_audit_verify, false },
 };
 
 api_t *

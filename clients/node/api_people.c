@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "audit.h"
 #include "clock.h"
 #include "consent.h"
 #include "enums.h"
@@ -193,6 +194,29 @@ api_people_read_grant(apicall_t *c,
     return 0;
 }
 
+/* Records a consent event in the audit log, in the call's transaction. */
+static int
+api_people_audit(apicall_t *c,
+                 const Refnet__ConsentRecord *rec,
+                 const char *id,
+                 Refnet__AuditEvent event)
+{
+    Refnet__AuditEntry e = REFNET__AUDIT_ENTRY__INIT;
+    char actor[AUDIT_ACTOR_LEN];
+    audit_actor(actor);
+    e.at_ms = c->now;
+    e.event = event;
+    e.discloser = rec->discloser;
+    e.recipient = rec->recipient;
+    e.person_id = rec->person_id;
+    e.categories = rec->categories;
+    e.n_categories = rec->n_categories;
+    e.purpose = rec->purpose;
+    e.consent_id = (char *)id;
+    e.actor = actor;
+    return audit_append(c->txn, c->st, &e);
+}
+
 int
 api_people_consent_grant(apicall_t *c, json_t *args)
 {
@@ -213,10 +237,26 @@ api_people_consent_grant(apicall_t *c, json_t *args)
     rec.intermediary = (char *)API_PEOPLE_INTERMEDIARY;
     rec.effective_at_ms = c->now;
     rc = consent_add(c->txn, c->st, &rec, c->now, id);
+    if (rc == 0)
+        rc = api_people_audit(c, &rec, id, REFNET__AUDIT_EVENT__AUDIT_EVENT_CONSENT_GRANTED);
     if (rc != 0)
         return apicall_fail(c, rc, "cannot store the consent: %s", refnet_strerror(rc));
     c->result = json_pack("{s:s}", "id", id);
     return 0;
+}
+
+/* Records a revocation in the audit log with the consent's own terms. */
+static int
+api_people_audit_revoke(apicall_t *c, const char *id)
+{
+    pbuf_t *pb = NULL;
+    int rc = consent_get(c->txn, c->st, id, &pb);
+    if (rc == 0)
+        rc = api_people_audit(c, (const Refnet__ConsentRecord *)pbuf_msg(pb), id,
+                              REFNET__AUDIT_EVENT__AUDIT_EVENT_CONSENT_REVOKED);
+    pbuf_destroy(&pb);
+    /* The consent was just read by consent_revoke: not finding it now is a storage fault. */
+    return rc == REFNET_ENOTFOUND ? REFNET_ESTORAGE : rc;
 }
 
 int
@@ -227,6 +267,8 @@ api_people_consent_revoke(apicall_t *c, json_t *args)
     if (rc != 0)
         return rc;
     rc = consent_revoke(c->txn, c->st, id, c->now);
+    if (rc == 0)
+        rc = api_people_audit_revoke(c, id);
     if (rc == REFNET_ENOTFOUND)
         return apicall_fail(c, rc, "there is no consent with this id");
     if (rc == REFNET_EINVAL)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "consent.h"
 #include "fsm.h"
 #include "log.h"
@@ -98,6 +99,7 @@ handoff_queue(MDB_txn *txn,
               uint64_t ttl,
               Refnet__HandoffUpdate *up,
               uint64_t now,
+              uint8_t msg_id_out[UID_MSGID_LEN],
               char *why)
 {
     Refnet__Envelope env = REFNET__ENVELOPE__INIT;
@@ -111,7 +113,7 @@ handoff_queue(MDB_txn *txn,
         return handoff_fail(why, REFNET_EINVAL, "%s", wwhy);
     env.body_case = REFNET__ENVELOPE__BODY_MAIL;
     env.mail = &mail;
-    int rc = outbox_add(txn, st, &env, up->handoff_id, now, NULL, NULL);
+    int rc = outbox_add(txn, st, &env, up->handoff_id, now, msg_id_out, NULL);
     if (rc == REFNET_EQUEUEFULL)
         return handoff_fail(why, rc, "the outbox is full; try again when the broker is back");
     if (rc == REFNET_ETOOLARGE)
@@ -173,13 +175,43 @@ typedef struct {
     ProtobufCBinaryData packet; /* clear: kept in the sender's own record */
     ProtobufCBinaryData sealed; /* what travels: only the receiver can open it */
     uint64_t ttl;
+    uint8_t msg_id[UID_MSGID_LEN]; /* of the REQUESTED mail, for the audit log */
 } handoff_new_t;
+
+/* Records an audit entry for a disclosure sent (sender side) or person data received. */
+static int
+handoff_audit(MDB_txn *txn,
+              const store_t *st,
+              const Refnet__HandoffRecord *rec,
+              Refnet__AuditEvent event,
+              const char *actor,
+              const uint8_t *msg_id,
+              uint64_t now)
+{
+    Refnet__AuditEntry e = REFNET__AUDIT_ENTRY__INIT;
+    e.at_ms = now;
+    e.event = event;
+    e.discloser = rec->sender;
+    e.recipient = rec->receiver;
+    e.person_id = rec->person_id ? rec->person_id : (char *)"";
+    e.categories = rec->categories;
+    e.n_categories = rec->n_categories;
+    e.purpose = (char *)NODE_PURPOSE_REFERRAL;
+    e.consent_id = rec->consent_id ? rec->consent_id : (char *)"";
+    e.handoff_id = rec->id;
+    e.actor = (char *)actor;
+    if (msg_id) {
+        e.msg_id.data = (uint8_t *)msg_id;
+        e.msg_id.len = UID_MSGID_LEN;
+    }
+    return audit_append(txn, st, &e);
+}
 
 static int
 handoff_queue_request(MDB_txn *txn,
                       const store_t *st,
                       const handoff_start_t *req,
-                      const handoff_new_t *h,
+                      handoff_new_t *h, /* fills h->msg_id */
                       uint64_t now,
                       char *why)
 {
@@ -196,7 +228,7 @@ handoff_queue_request(MDB_txn *txn,
     up.consent_id = h->consent->id;
     up.person_packet = h->sealed;
     up.seal_version = SEAL_VERSION;
-    return handoff_queue(txn, st, h->receiver, h->ttl, &up, now, why);
+    return handoff_queue(txn, st, h->receiver, h->ttl, &up, now, h->msg_id, why);
 }
 
 static int
@@ -233,7 +265,13 @@ handoff_record_request(MDB_txn *txn,
     rec.n_events = 1;
     rec.created_at_ms = rec.updated_at_ms = rec.sent_at_ms = now;
     rec.ttl_ms = h->ttl;
-    return handoff_put(txn, st, &rec);
+    char actor[AUDIT_ACTOR_LEN];
+    audit_actor(actor);
+    int rc = handoff_put(txn, st, &rec);
+    if (rc == 0)
+        rc = handoff_audit(txn, st, &rec, REFNET__AUDIT_EVENT__AUDIT_EVENT_DISCLOSURE_SENT, actor,
+                           h->msg_id, now);
+    return rc;
 }
 
 /* Looks up the person and the service; fills the receiver and `to_out`. */
@@ -365,7 +403,7 @@ handoff_local_step(MDB_txn *txn,
     if (rec->n_events >= NODE_HANDOFF_MAX_EVENTS)
         return handoff_fail(why, REFNET_EINVAL, "the handoff has reached %d events",
                             NODE_HANDOFF_MAX_EVENTS);
-    int rc = handoff_queue(txn, st, handoff_other_party(rec), 0, up, now, why);
+    int rc = handoff_queue(txn, st, handoff_other_party(rec), 0, up, now, NULL, why);
     if (rc != 0)
         return rc;
     return handoff_put_step(txn, st, rec, ev, now);
@@ -727,6 +765,17 @@ handoff_receive(MDB_txn *txn,
                   up->handoff_id, mail->from, cwhy);
     }
     rc = handoff_apply_mail(txn, st, self, &copy, now, why);
+    if (rc == 0 && *packet == HANDOFF_PACKET_OPENED) {
+        Refnet__HandoffRecord rec = REFNET__HANDOFF_RECORD__INIT;
+        rec.id = up->handoff_id;
+        rec.sender = mail->from;
+        rec.receiver = (char *)self;
+        rec.categories = up->categories;
+        rec.n_categories = up->n_categories;
+        rec.consent_id = up->consent_id;
+        rc = handoff_audit(txn, st, &rec, REFNET__AUDIT_EVENT__AUDIT_EVENT_DATA_RECEIVED,
+                           AUDIT_ACTOR_NODE, NULL, now);
+    }
     free(opened.person_packet.data);
     return rc;
 }

@@ -42,7 +42,8 @@ typedef struct {
 
 /* Starts a handoff from agency `self` (the sender). Looks the service up in the replica (its
  * agency is the receiver), requires a valid consent for every category sent, then records
- * the handoff and queues Mail{REQUESTED} for the receiver. On success writes the new id into
+ * the handoff and queues Mail{REQUESTED} for the receiver, and appends a disclosure-sent entry
+ * to the audit log (audit.h) with the mail's msg_id. On success writes the new id into
  * `id_out`. `to_out` receives the receiver's id as soon as it is known (also on
  * REFNET_ECONSENT). Returns 0 or:
  *   REFNET_ENOTFOUND   no such person, or no such service in the replica;
@@ -107,7 +108,8 @@ typedef enum {
  * first opened with this agency's secret key `seal_sk` and the sender's verified key
  * (peerkeys.h). A packet that is unsealed, does not open or is not a valid PersonPacket for
  * its categories is dropped with an error log, and the handoff is recorded without person
- * data. Sets *packet. Returns what handoff_apply_mail returns. */
+ * data. A packet that opened and was recorded also appends a data-received entry to the audit
+ * log (actor "node"). Sets *packet. Returns what handoff_apply_mail returns. */
 int handoff_receive(MDB_txn *txn,
                     const store_t *st,
                     const char *self,

@@ -12,6 +12,7 @@ static const char *const nodedb_names[NODEDB_COUNT] = {
     [NODEDB_SEEN] = "seen",
     [NODEDB_HSDS] = "hsds",
     [NODEDB_AGENCY_KEYS] = "agency_keys",
+    [NODEDB_AUDIT] = "audit",
 };
 
 int

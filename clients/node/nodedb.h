@@ -15,6 +15,7 @@
  *   hsds        "TABLE/ID" -> the agency's own HSDS record as compact JSON (hsds.h)
  *   agency_keys agency id -> its 32-byte sealing key, verified (peerkeys.h); meta also holds
  *               "broker_sign_key" (32 bytes)
+ *   audit       u64 big-endian seq -> AuditEntry, a hash chain (audit.h)
  * Single-threaded, like the store. */
 #ifndef REFNET_NODEDB_H
 #define REFNET_NODEDB_H
@@ -34,6 +35,7 @@ enum {
     NODEDB_SEEN,
     NODEDB_HSDS,
     NODEDB_AGENCY_KEYS,
+    NODEDB_AUDIT,
     NODEDB_COUNT
 };
 

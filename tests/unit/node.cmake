@@ -6,6 +6,7 @@ refnet_unit_test(NAME test_replica SOURCES test_replica.c LIBS refnet_node_core 
 refnet_unit_test(NAME test_handoff SOURCES test_handoff.c LIBS refnet_node_core)
 refnet_unit_test(NAME test_outbox SOURCES test_outbox.c LIBS refnet_node_core)
 refnet_unit_test(NAME test_seen SOURCES test_seen.c LIBS refnet_node_core)
+refnet_unit_test(NAME test_audit SOURCES test_audit.c LIBS refnet_node_core)
 refnet_unit_test(NAME test_persons SOURCES test_persons.c LIBS refnet_node_core)
 refnet_unit_test(NAME test_pending SOURCES test_pending.c LIBS refnet_node_core)
 refnet_unit_test(NAME test_nodedb SOURCES test_nodedb.c LIBS refnet_node_core)

@@ -279,6 +279,11 @@ test_usage_errors_exit_2(void **state)
         /* No node anywhere: a usage problem, said plainly. */
         { { "status", NULL }, "no node given: use --node DIR or set REFNET_NODE" },
         { { "admin", "nodes", NULL }, "no broker data folder given" },
+        /* "audit" is both a plain command and a group with "verify". */
+        { { "audit", "--since", "2026-02-30", NULL }, "--since needs a real date" },
+        { { "audit", "frob", NULL }, "unknown command \"audit frob\"" },
+        { { "audit", NULL }, "no node given" },
+        { { "audit", "verify", NULL }, "no node given" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         run_t r = run_words(NULL, (char **)cases[i].words);

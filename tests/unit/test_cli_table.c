@@ -22,7 +22,8 @@ static const char *const REQUIRED[][2] = {
     { "handoff", "accept" },    { "handoff", "decline" },  { "handoff", "begin" },
     { "handoff", "hold" },      { "handoff", "complete" }, { "handoff", "fail" },
     { "handoff", "cancel" },    { "handoff", "list" },     { "handoff", "show" },
-    { "handoff", "milestone" }, { "admin", NULL },
+    { "handoff", "milestone" }, { "admin", NULL },         { "audit", NULL },
+    { "audit", "verify" },
 };
 
 static void

@@ -235,6 +235,7 @@ test_refused_without_consent_writes_nothing(void **state)
     store_abort(&txn);
     assert_int_equal(nfx_count(p->a, NODEDB_OUTBOX), 0);
     assert_int_equal(nfx_count(p->a, NODEDB_HANDOFFS), 0);
+    assert_int_equal(nfx_count(p->a, NODEDB_AUDIT), 0); /* no disclosure, no entry */
 }
 
 static void
@@ -267,9 +268,13 @@ test_full_handoff_both_sides(void **state)
     start_ok(p, id);
     assert_int_equal(nfx_count(p->a, NODEDB_OUTBOX), 1);
     assert_int_equal(status_of(p->a, id), S(REQUESTED));
+    /* The disclosure and the data received are each accounted for, in the same commit. */
+    assert_int_equal(nfx_count(p->a, NODEDB_AUDIT), 1);
+    assert_int_equal(nfx_count(p->b, NODEDB_AUDIT), 0);
 
     /* Delivery creates the receiver's record with exactly the consented packet. */
     assert_int_equal(carry(p->a, &p->last_a, "harbor", p->b, "lighthouse", p->b_sk), 0);
+    assert_int_equal(nfx_count(p->b, NODEDB_AUDIT), 1);
     MDB_txn *txn = nfx_begin(p->b, true);
     pbuf_t *pb = NULL, *pkt = NULL;
     assert_int_equal(handoff_get(txn, p->b->st, id, &pb), 0);
