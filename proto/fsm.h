@@ -18,12 +18,17 @@ typedef enum {
 /* Checks a status change. `from` is UNSPECIFIED for a new handoff (only REQUESTED by the
  * sender is allowed then). Returns 0, or REFNET_ETRANSITION with *rule (may be NULL) set to a
  * static sentence naming the rule that refuses it, e.g. "only the receiver may accept". */
-int fsm_check(Refnet__HandoffStatus from, Refnet__HandoffStatus to, fsm_side_t side,
-              bool has_reason, const char **rule);
+int fsm_check(Refnet__HandoffStatus from,
+              Refnet__HandoffStatus to,
+              fsm_side_t side,
+              bool has_reason,
+              const char **rule);
 /* Checks a milestone: introduced, follow-up-due and follow-up-done are the sender's;
  * first-contact-confirmed is the receiver's. None may be set on a handoff that is rejected,
  * cancelled or (except follow-ups) completed/failed. Same returns as fsm_check. */
-int fsm_check_milestone(Refnet__HandoffStatus current, Refnet__Milestone m, fsm_side_t side,
+int fsm_check_milestone(Refnet__HandoffStatus current,
+                        Refnet__Milestone m,
+                        fsm_side_t side,
                         const char **rule);
 /* True for rejected, completed, failed and cancelled. */
 bool fsm_is_final(Refnet__HandoffStatus s);

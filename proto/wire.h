@@ -9,9 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "wire_limits.h"
 #include "pbuf.h"
 #include "refnet.pb-c.h"
+#include "wire_limits.h"
 
 #define WIRE_VERSION 1
 
