@@ -8,3 +8,4 @@ refnet_unit_test(NAME test_cli_table SOURCES test_cli_table.c LIBS refnet_cli_co
 refnet_unit_test(NAME test_cli_fmt SOURCES test_cli_fmt.c LIBS refnet_cli_core)
 refnet_unit_test(NAME test_cli_print SOURCES test_cli_print.c LIBS refnet_cli_core)
 refnet_unit_test(NAME test_cli SOURCES test_cli.c LIBS refnet_cli_core Threads::Threads)
+refnet_unit_test(NAME test_endpoint SOURCES test_endpoint.c LIBS refnet)

@@ -1,0 +1,232 @@
+/* Unit tests of clients/node/peerkeys: the node's own sealing keypair, pinning the broker's
+ * signing key, accepting only agency keys the pinned broker key signed, lookups, and sealing
+ * between two agencies through the verified keys. Real LMDB store in a mkdtemp() folder. */
+#include "test_node_fixture.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "peerkeys.h"
+#include "refnet_error.h"
+
+/* Issue times the wire accepts (2000..2100). */
+#define T0 UINT64_C(1700000000000)
+
+typedef struct {
+    nfx_t *fx;
+    uint8_t sign_pk[SEAL_KEY_LEN];
+    uint8_t sign_sk[SEAL_SIGN_SECRET_LEN];
+    uint8_t rogue_pk[SEAL_KEY_LEN];
+    uint8_t rogue_sk[SEAL_SIGN_SECRET_LEN];
+} pk_t;
+
+static int
+make_signer(const char *dir, const char *file, uint8_t pk[SEAL_KEY_LEN], uint8_t *sk)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    int rc = seal_sign_create(path, pk);
+    return rc ? rc : seal_sign_load(path, pk, sk);
+}
+
+static int
+setup(void **state)
+{
+    pk_t *t = xcalloc(1, sizeof *t);
+    t->fx = nfx_new();
+    if (make_signer(t->fx->dir, "broker.sign", t->sign_pk, t->sign_sk) != 0 ||
+        make_signer(t->fx->dir, "rogue.sign", t->rogue_pk, t->rogue_sk) != 0)
+        return -1;
+    *state = t;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    pk_t *t = *state;
+    nfx_destroy(&t->fx);
+    free(t);
+    return 0;
+}
+
+/* Fills an AgencyKey for `id` and `box_pk`, signed with `sk`; `sig` holds the signature. */
+static Refnet__AgencyKey
+signed_key(const char *id,
+           uint8_t box_pk[SEAL_KEY_LEN],
+           const uint8_t *sk,
+           uint8_t sig[SEAL_SIGNATURE_LEN])
+{
+    Refnet__AgencyKey k = REFNET__AGENCY_KEY__INIT;
+    seal_sign_agency_key(id, box_pk, T0, sk, sig);
+    k.agency_id = (char *)id;
+    k.box_public_key.data = box_pk;
+    k.box_public_key.len = SEAL_KEY_LEN;
+    k.issued_at_ms = T0;
+    k.signature.data = sig;
+    k.signature.len = SEAL_SIGNATURE_LEN;
+    return k;
+}
+
+static void
+test_own_keypair_is_created_once_and_private(void **state)
+{
+    pk_t *t = *state;
+    uint8_t pk[SEAL_KEY_LEN], sk[SEAL_KEY_LEN], pk2[SEAL_KEY_LEN], sk2[SEAL_KEY_LEN];
+    char path[128];
+    struct stat st;
+    assert_int_equal(peerkeys_own(t->fx->dir, pk, sk), 0);
+    snprintf(path, sizeof path, "%s/%s", t->fx->dir, PEERKEYS_FILE);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    /* The second call loads the same keypair instead of making a new one. */
+    assert_int_equal(peerkeys_own(t->fx->dir, pk2, sk2), 0);
+    assert_memory_equal(pk, pk2, SEAL_KEY_LEN);
+    assert_memory_equal(sk, sk2, SEAL_KEY_LEN);
+    /* A key file others may read is refused. */
+    assert_int_equal(chmod(path, 0644), 0);
+    assert_int_equal(peerkeys_own(t->fx->dir, pk2, sk2), REFNET_ECRYPTO);
+}
+
+static void
+test_pin_broker_once(void **state)
+{
+    pk_t *t = *state;
+    uint8_t got[SEAL_KEY_LEN];
+    MDB_txn *txn = nfx_begin(t->fx, false);
+    assert_non_null(txn);
+    assert_int_equal(peerkeys_broker(txn, t->fx->st, got), REFNET_ENOTFOUND);
+    assert_int_equal(peerkeys_pin_broker(txn, t->fx->st, t->sign_pk, SEAL_KEY_LEN - 1),
+                     REFNET_EINVAL);
+    assert_int_equal(peerkeys_pin_broker(txn, t->fx->st, t->sign_pk, SEAL_KEY_LEN), 0);
+    assert_int_equal(peerkeys_pin_broker(txn, t->fx->st, t->sign_pk, SEAL_KEY_LEN), 0);
+    /* Another key afterwards is refused and does not replace the pinned one. */
+    assert_int_equal(peerkeys_pin_broker(txn, t->fx->st, t->rogue_pk, SEAL_KEY_LEN),
+                     REFNET_ECRYPTO);
+    assert_int_equal(store_commit(&txn), 0);
+    txn = nfx_begin(t->fx, true);
+    assert_non_null(txn);
+    assert_int_equal(peerkeys_broker(txn, t->fx->st, got), 0);
+    assert_memory_equal(got, t->sign_pk, SEAL_KEY_LEN);
+    store_abort(&txn);
+}
+
+static void
+test_accept_only_keys_the_pinned_broker_signed(void **state)
+{
+    pk_t *t = *state;
+    uint8_t box[SEAL_KEY_LEN], got[SEAL_KEY_LEN], sig[SEAL_SIGNATURE_LEN];
+    for (size_t i = 0; i < SEAL_KEY_LEN; i++)
+        box[i] = (uint8_t)(i * 3 + 1);
+    MDB_txn *txn = nfx_begin(t->fx, false);
+    assert_non_null(txn);
+    Refnet__AgencyKey k = signed_key("alpha", box, t->sign_sk, sig);
+    /* Nothing can be verified before a broker key is pinned. */
+    assert_int_equal(peerkeys_accept(txn, t->fx->st, &k), REFNET_ENOTFOUND);
+    assert_int_equal(peerkeys_pin_broker(txn, t->fx->st, t->sign_pk, SEAL_KEY_LEN), 0);
+
+    /* Signed by another key: refused, nothing stored. */
+    Refnet__AgencyKey forged = signed_key("mallory", box, t->rogue_sk, sig);
+    assert_int_equal(peerkeys_accept(txn, t->fx->st, &forged), REFNET_ECRYPTO);
+    assert_int_equal(peerkeys_get(txn, t->fx->st, "mallory", got), REFNET_ENOTFOUND);
+
+    /* A genuine signature on another agency's binding does not cover a renamed copy. */
+    char renamed[] = "alphb";
+    k = signed_key("alpha", box, t->sign_sk, sig);
+    k.agency_id = renamed;
+    assert_int_equal(peerkeys_accept(txn, t->fx->st, &k), REFNET_ECRYPTO);
+    assert_int_equal(peerkeys_get(txn, t->fx->st, "alphb", got), REFNET_ENOTFOUND);
+
+    /* A swapped key under a genuine signature is refused. */
+    k = signed_key("alpha", box, t->sign_sk, sig);
+    box[0] ^= 0x80;
+    assert_int_equal(peerkeys_accept(txn, t->fx->st, &k), REFNET_ECRYPTO);
+    box[0] ^= 0x80;
+    /* Wrong lengths are refused before verifying. */
+    k.signature.len = SEAL_SIGNATURE_LEN - 1;
+    assert_int_equal(peerkeys_accept(txn, t->fx->st, &k), REFNET_ECRYPTO);
+    k.signature.len = SEAL_SIGNATURE_LEN;
+    k.box_public_key.len = SEAL_KEY_LEN + 1;
+    assert_int_equal(peerkeys_accept(txn, t->fx->st, &k), REFNET_ECRYPTO);
+    k.box_public_key.len = SEAL_KEY_LEN;
+    assert_int_equal(peerkeys_get(txn, t->fx->st, "alpha", got), REFNET_ENOTFOUND);
+
+    /* The genuine binding is accepted and found. */
+    assert_int_equal(peerkeys_accept(txn, t->fx->st, &k), 0);
+    assert_int_equal(store_commit(&txn), 0);
+    txn = nfx_begin(t->fx, true);
+    assert_non_null(txn);
+    assert_int_equal(peerkeys_get(txn, t->fx->st, "alpha", got), 0);
+    assert_memory_equal(got, box, SEAL_KEY_LEN);
+    assert_int_equal(peerkeys_get(txn, t->fx->st, "beta", got), REFNET_ENOTFOUND);
+    store_abort(&txn);
+}
+
+static void
+test_seal_and_open_through_verified_keys(void **state)
+{
+    pk_t *t = *state;
+    uint8_t a_pk[SEAL_KEY_LEN], a_sk[SEAL_KEY_LEN], b_pk[SEAL_KEY_LEN], b_sk[SEAL_KEY_LEN];
+    uint8_t sig_a[SEAL_SIGNATURE_LEN], sig_b[SEAL_SIGNATURE_LEN];
+    char bdir[128];
+    const char *why = NULL;
+    snprintf(bdir, sizeof bdir, "%s/b", t->fx->dir);
+    assert_int_equal(mkdir(bdir, 0700), 0);
+    assert_int_equal(peerkeys_own(t->fx->dir, a_pk, a_sk), 0);
+    assert_int_equal(peerkeys_own(bdir, b_pk, b_sk), 0);
+    assert_memory_not_equal(a_pk, b_pk, SEAL_KEY_LEN);
+
+    MDB_txn *txn = nfx_begin(t->fx, false);
+    assert_non_null(txn);
+    assert_int_equal(peerkeys_pin_broker(txn, t->fx->st, t->sign_pk, SEAL_KEY_LEN), 0);
+    uint8_t text[] = "person packet";
+    ProtobufCBinaryData clear = { sizeof text, text }, sealed = { 0, NULL }, opened = { 0, NULL };
+    /* No verified key of "b" yet: nothing may be sealed for it. */
+    assert_int_equal(peerkeys_seal(txn, t->fx->st, "b", a_sk, &clear, &sealed), REFNET_EFORBIDDEN);
+    Refnet__AgencyKey ka = signed_key("a", a_pk, t->sign_sk, sig_a);
+    Refnet__AgencyKey kb = signed_key("b", b_pk, t->sign_sk, sig_b);
+    assert_int_equal(peerkeys_accept(txn, t->fx->st, &ka), 0);
+    assert_int_equal(peerkeys_accept(txn, t->fx->st, &kb), 0);
+
+    /* "a" seals for "b"; "b" opens it as coming from "a". */
+    assert_int_equal(peerkeys_seal(txn, t->fx->st, "b", a_sk, &clear, &sealed), 0);
+    assert_int_equal(sealed.len, sizeof text + SEAL_OVERHEAD);
+    assert_memory_not_equal(sealed.data + SEAL_NONCE_LEN, text, sizeof text);
+    assert_int_equal(peerkeys_open(txn, t->fx->st, "a", b_sk, &sealed, &opened, &why), 0);
+    assert_int_equal(opened.len, sizeof text);
+    assert_memory_equal(opened.data, text, sizeof text);
+    free(opened.data);
+    opened.data = NULL;
+    /* Claimed to come from "b" itself, or from an agency without a verified key: refused. */
+    assert_int_equal(peerkeys_open(txn, t->fx->st, "b", b_sk, &sealed, &opened, &why),
+                     REFNET_ECRYPTO);
+    why = NULL;
+    assert_int_equal(peerkeys_open(txn, t->fx->st, "c", b_sk, &sealed, &opened, &why),
+                     REFNET_ECRYPTO);
+    assert_non_null(why);
+    /* Tampered bytes do not open. */
+    sealed.data[sealed.len - 1] ^= 1;
+    assert_int_equal(peerkeys_open(txn, t->fx->st, "a", b_sk, &sealed, &opened, &why),
+                     REFNET_ECRYPTO);
+    free(sealed.data);
+    store_abort(&txn);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_own_keypair_is_created_once_and_private, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_pin_broker_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_accept_only_keys_the_pinned_broker_signed, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_seal_and_open_through_verified_keys, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
