@@ -33,8 +33,9 @@ typedef struct {
 
 /* Logs every counter (two INFO lines). */
 void counters_log(const counters_t *c);
-/* Takes back what a failed group commit counted as done (stored, acked, receipts, directory
- * changes), restoring those counters from `before`, taken when the batch began. */
+/* Takes back what a failed group commit counted as done (stored, duplicates, acked, stray acks,
+ * receipts, directory changes), restoring those counters from `before`, taken when the batch
+ * began. */
 void counters_undo_writes(counters_t *c, const counters_t *before);
 
 #endif
