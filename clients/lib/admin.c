@@ -20,8 +20,6 @@
 #include "wire.h"
 #include "xmalloc.h"
 
-#define ADMIN_LINGER_MS 100
-
 struct refnet_admin {
     void *ctx;
     void *sock; /* DEALER; NULL until the first request and after a timeout */
@@ -82,20 +80,6 @@ admin_load_keys(refnet_admin_t *self, refnet_client_error_t *err)
     return 0;
 }
 
-static int
-admin_probe(refnet_admin_t *self, refnet_client_error_t *err)
-{
-    int rc = endpoint_probe(self->path);
-    if (rc == 0)
-        return 0;
-    if (rc == -ENOENT || rc == -ECONNREFUSED || rc == -ENOTDIR)
-        return refnet_client_error_set(err, REFNET_EUNAVAIL,
-                                       "cannot reach the broker at %s (is refnet-broker running?)",
-                                       self->broker_dir);
-    return refnet_client_error_set(err, REFNET_EUNAVAIL, "cannot reach the broker at %s: %s: %s",
-                                   self->broker_dir, self->path, strerror(-rc));
-}
-
 static void
 admin_close_socket(refnet_admin_t *self)
 {
@@ -107,20 +91,13 @@ admin_close_socket(refnet_admin_t *self)
 static int
 admin_connect(refnet_admin_t *self, refnet_client_error_t *err)
 {
-    int linger = ADMIN_LINGER_MS;
-    int64_t maxmsg = WIRE_MAX_FRAME;
-    int rc = admin_probe(self, err);
+    int rc = endpoint_reach(self->path, "broker", self->broker_dir, "refnet-broker", err);
     if (rc != 0)
         return rc;
-    self->sock = zmq_socket(self->ctx, ZMQ_DEALER);
+    self->sock = endpoint_socket(self->ctx, ZMQ_DEALER, WIRE_MAX_FRAME, self->timeout_ms, err);
     if (!self->sock)
-        return refnet_client_error_set(err, REFNET_EIO, "cannot make a socket: %s",
-                                       zmq_strerror(zmq_errno()));
-    if (zmq_setsockopt(self->sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
-        zmq_setsockopt(self->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0 ||
-        zmq_setsockopt(self->sock, ZMQ_RCVTIMEO, &self->timeout_ms, sizeof(int)) != 0 ||
-        zmq_setsockopt(self->sock, ZMQ_SNDTIMEO, &self->timeout_ms, sizeof(int)) != 0 ||
-        zmq_setsockopt(self->sock, ZMQ_CURVE_SERVERKEY, self->server_key, 40) != 0 ||
+        return REFNET_EIO;
+    if (zmq_setsockopt(self->sock, ZMQ_CURVE_SERVERKEY, self->server_key, 40) != 0 ||
         zmq_setsockopt(self->sock, ZMQ_CURVE_PUBLICKEY, self->public_key, 40) != 0 ||
         zmq_setsockopt(self->sock, ZMQ_CURVE_SECRETKEY, self->secret_key, 40) != 0 ||
         zmq_connect(self->sock, self->endpoint) != 0) {
@@ -148,7 +125,8 @@ refnet_admin_open(refnet_admin_t **out, const char *broker_dir, refnet_client_er
             err, REFNET_EINVAL, "the broker folder path %s is too long for a socket", broker_dir);
         goto fail;
     }
-    if ((rc = admin_load_keys(self, err)) != 0 || (rc = admin_probe(self, err)) != 0)
+    if ((rc = admin_load_keys(self, err)) != 0 ||
+        (rc = endpoint_reach(self->path, "broker", self->broker_dir, "refnet-broker", err)) != 0)
         goto fail;
     self->ctx = zmq_ctx_new();
     if (!self->ctx) {

@@ -19,7 +19,6 @@
 #include "xmalloc.h"
 
 /* Short linger: a request that was never answered is not worth holding up the exit. */
-#define CLIENT_LINGER_MS 100
 
 struct refnet_client {
     void *ctx;
@@ -44,21 +43,6 @@ refnet_client_error_set(refnet_client_error_t *err, int code, const char *fmt, .
     return code;
 }
 
-/* Maps the probe's answer to the error the caller should see. */
-static int
-client_probe(refnet_client_t *self, refnet_client_error_t *err)
-{
-    int rc = endpoint_probe(self->path);
-    if (rc == 0)
-        return 0;
-    if (rc == -ENOENT || rc == -ECONNREFUSED || rc == -ENOTDIR)
-        return refnet_client_error_set(err, REFNET_EUNAVAIL,
-                                       "cannot reach the node at %s (is refnet-node running?)",
-                                       self->node_dir);
-    return refnet_client_error_set(err, REFNET_EUNAVAIL, "cannot reach the node at %s: %s: %s",
-                                   self->node_dir, self->path, strerror(-rc));
-}
-
 static void
 client_close_socket(refnet_client_t *self)
 {
@@ -70,20 +54,14 @@ client_close_socket(refnet_client_t *self)
 static int
 client_connect(refnet_client_t *self, refnet_client_error_t *err)
 {
-    int linger = CLIENT_LINGER_MS;
-    int64_t maxmsg = REFNET_CLIENT_MAX_REPLY;
-    int rc = client_probe(self, err);
+    int rc = endpoint_reach(self->path, "node", self->node_dir, "refnet-node", err);
     if (rc != 0)
         return rc;
-    self->sock = zmq_socket(self->ctx, ZMQ_REQ);
+    self->sock =
+        endpoint_socket(self->ctx, ZMQ_REQ, REFNET_CLIENT_MAX_REPLY, self->timeout_ms, err);
     if (!self->sock)
-        return refnet_client_error_set(err, REFNET_EIO, "cannot make a socket: %s",
-                                       zmq_strerror(zmq_errno()));
-    if (zmq_setsockopt(self->sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
-        zmq_setsockopt(self->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0 ||
-        zmq_setsockopt(self->sock, ZMQ_RCVTIMEO, &self->timeout_ms, sizeof(int)) != 0 ||
-        zmq_setsockopt(self->sock, ZMQ_SNDTIMEO, &self->timeout_ms, sizeof(int)) != 0 ||
-        zmq_connect(self->sock, self->endpoint) != 0) {
+        return REFNET_EIO;
+    if (zmq_connect(self->sock, self->endpoint) != 0) {
         rc = refnet_client_error_set(err, REFNET_EIO, "cannot connect to %s: %s", self->endpoint,
                                      zmq_strerror(zmq_errno()));
         client_close_socket(self);
@@ -108,7 +86,7 @@ refnet_client_open(refnet_client_t **out, const char *node_dir, refnet_client_er
                                      "the node folder path %s is too long for a socket", node_dir);
         goto fail;
     }
-    rc = client_probe(self, err);
+    rc = endpoint_reach(self->path, "node", self->node_dir, "refnet-node", err);
     if (rc != 0)
         goto fail;
     self->ctx = zmq_ctx_new();

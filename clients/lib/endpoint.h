@@ -8,6 +8,9 @@
 #define REFNET_ENDPOINT_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "refnet.h"
 
 /* Room for "ipc://" plus the longest Unix socket path (sun_path is 108 bytes on Linux). */
 #define ENDPOINT_LEN 128
@@ -21,5 +24,20 @@ int endpoint_ipc(const char *dir, const char *file, char *path, char *endpoint);
  * listens there, -ENOENT when the file does not exist, -ECONNREFUSED when it is a stale socket
  * that nobody listens on, or another -errno (e.g. -EACCES). */
 int endpoint_probe(const char *path);
+
+/* Probes `path` and turns a failure into the caller's error: REFNET_EUNAVAIL with "cannot
+ * reach the WHAT at DIR (is DAEMON running?)" when nothing listens, or naming the errno
+ * otherwise. Returns 0 when someone listens. */
+int endpoint_reach(const char *path,
+                   const char *what,
+                   const char *dir,
+                   const char *daemon,
+                   refnet_client_error_t *err);
+
+/* Makes a ZeroMQ socket of `type` in `ctx` with the clients' common options: a short linger,
+ * ZMQ_MAXMSGSIZE `max_msg`, and send and receive timeouts of `timeout_ms`. Returns the socket
+ * (caller closes with zmq_close), or NULL with *err set to REFNET_EIO. */
+void *
+endpoint_socket(void *ctx, int type, int64_t max_msg, int timeout_ms, refnet_client_error_t *err);
 
 #endif
