@@ -230,24 +230,8 @@ stop_all() {
     done
 }
 
-free_port() {
-    python3 - <<'EOF'
-import random, socket
-for _ in range(200):
-    port = random.randint(20000, 29999)
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    print(port)
-    break
-else:
-    raise SystemExit("no free port found")
-EOF
-}
+# shellcheck source=deploy/lib/net.sh
+source "$ROOT/deploy/lib/net.sh"
 
 broker_ready() {
     [[ -S $QS/broker/admin.sock ]] && (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null

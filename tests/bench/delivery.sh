@@ -203,25 +203,8 @@ wait_until() {
     die "timed out after ${secs}s waiting for $what"
 }
 
-# free_port: a TCP port free on 127.0.0.1, below the kernel's ephemeral range.
-free_port() {
-    python3 - <<'EOF'
-import random, socket
-for _ in range(200):
-    port = random.randint(20000, 29999)
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    print(port)
-    break
-else:
-    raise SystemExit("no free port found")
-EOF
-}
+# shellcheck source=../../deploy/lib/net.sh
+source "$ROOT/deploy/lib/net.sh"
 
 # cpu_us PID...: CPU time (user + system) the processes have used so far, in microseconds.
 cpu_us() {

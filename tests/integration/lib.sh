@@ -293,26 +293,9 @@ holds_for() {
 # ---------------------------------------------------------------------------------------------
 # Processes
 
-# free_port: prints a TCP port that is free on 127.0.0.1. It is drawn below the kernel's
-# ephemeral range so that outgoing connections of parallel tests do not take it meanwhile.
-free_port() {
-    python3 - <<'EOF'
-import random, socket
-for _ in range(200):
-    port = random.randint(20000, 29999)
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    print(port)
-    break
-else:
-    raise SystemExit("no free port found")
-EOF
-}
+# free_port: see deploy/lib/net.sh.
+# shellcheck source=../../deploy/lib/net.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../deploy/lib/net.sh"
 
 lib_alive() {
     local stat
