@@ -52,7 +52,8 @@ flow_check(Refnet__HandoffStatus current,
 {
     Refnet__HandoffStatus after = current;
     if (up->status != REFNET__HANDOFF_STATUS__HANDOFF_STATUS_UNSPECIFIED) {
-        int rc = fsm_check(current, up->status, side, up->reason && up->reason[0], why);
+        bool reason = (up->reason && up->reason[0]) || up->sealed_reason.len > 0;
+        int rc = fsm_check(current, up->status, side, reason, why);
         if (rc)
             return REFNET_ETRANSITION;
         after = up->status;

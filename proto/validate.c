@@ -428,7 +428,40 @@ validate_agency_key(const Refnet__AgencyKey *m, char *why)
         rc = validate_fail(why, "agency_key.signature is not %d bytes", WIRE_SEAL_SIG_LEN);
     if (rc == 0)
         rc = check_time("agency_key", "issued_at_ms", m->issued_at_ms, false, why);
+    if (rc == 0)
+        rc = check_time("agency_key", "revoked_at_ms", m->revoked_at_ms, !m->revoked, why);
+    if (rc == 0 && !m->revoked && m->revoked_at_ms != 0)
+        rc = validate_fail(why, "agency_key.revoked_at_ms is set but revoked is false");
     return rc;
+}
+
+/* A CURVE public key in Z85: 40 characters of the Z85 alphabet. */
+static bool
+validate_z85_key(const char *s)
+{
+    static const char z85[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                              ".-:+=^!/*?&<>()[]{}@%$#";
+    if (!s || strlen(s) != 40)
+        return false;
+    return strspn(s, z85) == 40;
+}
+
+static int
+validate_key_rotate(const Refnet__KeyRotate *m, char *why)
+{
+    if (!validate_z85_key(m->curve_public_key))
+        return validate_fail(why, "key_rotate.curve_public_key is not a 40-character Z85 key");
+    if (m->box_public_key.len != WIRE_SEAL_KEY_LEN)
+        return validate_fail(why, "key_rotate.box_public_key is not %d bytes", WIRE_SEAL_KEY_LEN);
+    return 0;
+}
+
+static int
+validate_bye(const Refnet__Bye *m, char *why)
+{
+    if (m->retry_after_ms > WIRE_MAX_TTL_MS)
+        return validate_fail(why, "bye.retry_after_ms is over 30 days");
+    return check_text("bye", "reason", m->reason, 0, WIRE_MAX_DETAIL, why);
 }
 
 static int
@@ -458,8 +491,12 @@ validate_result(const Refnet__Result *m, char *why)
 static int
 validate_admin_request(const Refnet__AdminRequest *m, char *why)
 {
+    bool revoke = m->op == REFNET__ADMIN_OP__ADMIN_OP_REVOKE_AGENCY;
+    int rc = check_ident("admin_request", "agency_id", m->agency_id, !revoke, why);
+    if (rc != 0)
+        return rc;
     if (m->op == REFNET__ADMIN_OP__ADMIN_OP_NODES || m->op == REFNET__ADMIN_OP__ADMIN_OP_FLOW ||
-        m->op == REFNET__ADMIN_OP__ADMIN_OP_DEAD_LETTERS)
+        m->op == REFNET__ADMIN_OP__ADMIN_OP_DEAD_LETTERS || revoke)
         return 0;
     return validate_fail(why, "admin_request.op has the unknown value %d", (int)m->op);
 }
@@ -563,6 +600,9 @@ validate_person_packet_at(const Refnet__PersonPacket *p, const char *path, char 
         rc = check_text(path, "needs", p->needs, 0, WIRE_MAX_NEEDS, why);
     if (rc == 0)
         rc = check_text(path, "notes", p->notes, 0, WIRE_MAX_LONG_TEXT, why);
+    if (rc == 0)
+        rc = check_text(path, "redisclosure_notice", p->redisclosure_notice, 0, WIRE_MAX_NOTICE,
+                        why);
     return rc;
 }
 
@@ -690,6 +730,11 @@ validate_handoff_at(const Refnet__HandoffUpdate *up, const char *path, char *why
         rc = validate_fail(why, "%s has neither a status nor a milestone", path);
     if (rc == 0)
         rc = check_text(path, "reason", up->reason, 0, WIRE_MAX_REASON, why);
+    if (rc == 0 && up->sealed_reason.len > WIRE_MAX_SEALED_REASON)
+        rc = validate_fail(why, "%s.sealed_reason is longer than %d bytes", path,
+                           WIRE_MAX_SEALED_REASON);
+    if (rc == 0 && up->sealed_reason.len > 0 && up->reason[0])
+        rc = validate_fail(why, "%s has both a reason and a sealed_reason", path);
     if (rc == 0)
         rc = check_enum(path, "outcome", (int)up->outcome, REFNET__OUTCOME__OUTCOME_EXPIRED, why);
     if (rc == 0)
@@ -726,6 +771,41 @@ validate_receipt_at(const Refnet__Receipt *r, const char *path, char *why)
     return rc;
 }
 
+/* The handoff ids of a revocation or its acknowledgement. */
+static int
+validate_handoff_ids(const char *path, char *const *ids, size_t n, char *why)
+{
+    int rc = check_count(path, "handoff_ids", n, 1, WIRE_MAX_REVOKED_HANDOFFS, why);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char field[48];
+        snprintf(field, sizeof field, "handoff_ids[%zu]", i);
+        rc = check_uuid(path, field, ids[i], false, why);
+    }
+    return rc;
+}
+
+static int
+validate_revocation_at(const Refnet__Revocation *r, const char *path, char *why)
+{
+    int rc = check_ident(path, "consent_id", r->consent_id, false, why);
+    if (rc == 0)
+        rc = validate_handoff_ids(path, r->handoff_ids, r->n_handoff_ids, why);
+    if (rc == 0)
+        rc = check_time(path, "revoked_at_ms", r->revoked_at_ms, false, why);
+    return rc;
+}
+
+static int
+validate_revocation_ack_at(const Refnet__RevocationAck *r, const char *path, char *why)
+{
+    int rc = check_ident(path, "consent_id", r->consent_id, false, why);
+    if (rc == 0)
+        rc = validate_handoff_ids(path, r->handoff_ids, r->n_handoff_ids, why);
+    if (rc == 0)
+        rc = check_time(path, "restricted_at_ms", r->restricted_at_ms, false, why);
+    return rc;
+}
+
 static int
 validate_mail_at(const Refnet__Mail *mail, const char *path, char *why)
 {
@@ -748,11 +828,17 @@ validate_mail_at(const Refnet__Mail *mail, const char *path, char *why)
         return validate_handoff_at(mail->handoff, validate_subpath(sub, path, "handoff"), why);
     case REFNET__MAIL__CONTENT_RECEIPT:
         return validate_receipt_at(mail->receipt, validate_subpath(sub, path, "receipt"), why);
+    case REFNET__MAIL__CONTENT_REVOCATION:
+        return validate_revocation_at(mail->revocation, validate_subpath(sub, path, "revocation"),
+                                      why);
+    case REFNET__MAIL__CONTENT_REVOCATION_ACK:
+        return validate_revocation_ack_at(mail->revocation_ack,
+                                          validate_subpath(sub, path, "revocation_ack"), why);
     case REFNET__MAIL__CONTENT__NOT_SET:
     default:
         break;
     }
-    return validate_fail(why, "%s has no content (handoff or receipt)", path);
+    return validate_fail(why, "%s has no content (handoff, receipt or revocation)", path);
 }
 
 /* ---- public entry points ----------------------------------------------------------------- */
@@ -801,6 +887,10 @@ validate_body(const Refnet__Envelope *env, char *why)
         return 0;
     case REFNET__ENVELOPE__BODY_AGENCY_KEY:
         return validate_agency_key(env->agency_key, why);
+    case REFNET__ENVELOPE__BODY_KEY_ROTATE:
+        return validate_key_rotate(env->key_rotate, why);
+    case REFNET__ENVELOPE__BODY_BYE:
+        return validate_bye(env->bye, why);
     case REFNET__ENVELOPE__BODY_PUBLISH:
         return validate_publish(env->publish, why);
     case REFNET__ENVELOPE__BODY_AVAILABILITY:

@@ -176,6 +176,10 @@ wire_body_name(Refnet__Envelope__BodyCase body)
         return "sync_done";
     case REFNET__ENVELOPE__BODY_AGENCY_KEY:
         return "agency_key";
+    case REFNET__ENVELOPE__BODY_KEY_ROTATE:
+        return "key_rotate";
+    case REFNET__ENVELOPE__BODY_BYE:
+        return "bye";
     case REFNET__ENVELOPE__BODY_MAIL:
         return "mail";
     case REFNET__ENVELOPE__BODY_ACK:

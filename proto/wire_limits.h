@@ -58,6 +58,15 @@
 #define WIRE_MAX_TIME_MS 4102444800000ULL
 /* Categories in one handoff: each category once. */
 #define WIRE_MAX_CATEGORIES 5
+/* Handoffs named by one consent revocation: one consent covers a person's handoffs to one
+ * recipient, a handful in practice; 256 keeps the message far below WIRE_MAX_FRAME. */
+#define WIRE_MAX_REVOKED_HANDOFFS 256
+/* The 42 CFR Part 2 redisclosure notice that travels with substance-use data: the regulation's
+ * text is about 600 bytes. */
+#define WIRE_MAX_NOTICE 1000
+/* A sealed StepNote: an encoded reason (its limit plus a few bytes of framing) plus the nonce
+ * and authenticator. */
+#define WIRE_MAX_SEALED_REASON (WIRE_MAX_REASON + 8 + 40)
 /* Agencies and flow rows in one admin reply. */
 #define WIRE_MAX_ADMIN_ROWS 10000
 

@@ -399,7 +399,7 @@ test_enum_ranges(void **state)
     s.result.status = (Refnet__Status)11;
     expect_refused(&s, REFNET_EINVAL, "result.status");
     samples_init(&s, SAMPLES_ADMIN_REQUEST);
-    s.admin_request.op = (Refnet__AdminOp)4;
+    s.admin_request.op = (Refnet__AdminOp)5;
     expect_refused(&s, REFNET_EINVAL, "admin_request.op");
     samples_init(&s, SAMPLES_ADMIN_REPLY);
     s.flow_row.status = (Refnet__HandoffStatus)12;
