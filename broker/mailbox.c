@@ -483,6 +483,20 @@ mailbox_expire_one(mailbox_t *self,
     return rc;
 }
 
+/* The retention of a finished msg_id ended: it is forgotten, and a dead letter with it, so the
+ * dead-letter list keeps each expired message for the same retention and no longer. */
+static int
+mailbox_forget(mailbox_t *self, MDB_txn *txn, const uint8_t *msg_id, mailbox_state_t state)
+{
+    int rc = store_del(txn, mailbox_db(self, BSTORE_MSGIDS), msg_id, UID_MSGID_LEN);
+    if (rc == 0 && state == MAILBOX_DEAD) {
+        rc = store_del(txn, mailbox_db(self, BSTORE_DEAD), msg_id, UID_MSGID_LEN);
+        if (rc == REFNET_ENOTFOUND)
+            rc = 0;
+    }
+    return rc;
+}
+
 /* Handles one due expiry entry (already removed from the index). */
 static int
 mailbox_due(mailbox_t *self,
@@ -504,7 +518,7 @@ mailbox_due(mailbox_t *self,
     if (rec.when != store_key_u64(ekey))
         return 0; /* a stale entry; the message has a newer one */
     if (rec.state != MAILBOX_QUEUED)
-        return store_del(txn, mailbox_db(self, BSTORE_MSGIDS), msg_id, UID_MSGID_LEN);
+        return mailbox_forget(self, txn, msg_id, rec.state);
     rc = mailbox_expire_one(self, txn, msg_id, &rec, now_ms, receipt_to);
     if (!rc) {
         (*expired)++;

@@ -10,7 +10,8 @@
  *           STORED again without re-queueing (the sender's STORED answer may have been lost).
  *   expiry  u64 BE time, msg_id -> 1 byte. While a message is queued its entry is its
  *           expiry time; once done or dead, the time its msg_id is forgotten.
- *   dead    msg_id -> QueuedMail of a message whose TTL ran out before an ack.
+ *   dead    msg_id -> QueuedMail of a message whose TTL ran out before an ack. It is kept as
+ *           long as a finished msg_id (done_retention_ms), then pruned with it.
  *
  * On ack the message leaves its queue, its msg_id becomes done, and a Mail{receipt} made by the
  * broker is queued for the original sender (broker-made mail has no sender and gets no

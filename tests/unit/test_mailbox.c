@@ -371,6 +371,17 @@ test_expiry_moves_to_dead_and_tells_sender(void **state)
     assert_int_equal(store_commit(&txn), 0);
     assert_int_equal(expired, 1);
     assert_int_equal(depth(c, "b"), 0);
+
+    /* The dead letter is pruned with its msg_id when the retention (1 h from its expiry) ends. */
+    assert_int_equal(store_begin(c->fx->store, false, &txn), 0);
+    assert_int_equal(mailbox_sweep(c->mb, txn, T0 + 1500 + 3600000 + 1, 100, NULL, NULL, &expired),
+                     0);
+    assert_int_equal(store_commit(&txn), 0);
+    assert_int_equal(state_of(c, old), MAILBOX_UNKNOWN);
+    assert_int_equal(store_begin(c->fx->store, true, &txn), 0);
+    assert_int_equal(store_get(txn, bstore_db(c->fx->store, BSTORE_DEAD), old, 16, &val),
+                     REFNET_ENOTFOUND);
+    store_abort(&txn);
 }
 
 static void
