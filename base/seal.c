@@ -14,6 +14,8 @@
 #include "xmalloc.h"
 
 #define SEAL_DOMAIN "refnet-agency-key-v1"
+/* A revocation is signed under its own domain, so it can never pass for a binding. */
+#define SEAL_DOMAIN_REVOKED "refnet-agency-revoked-v1"
 /* Domain, NUL, identifier (at most 64), NUL, key, time: well under this. */
 #define SEAL_SIGNED_MAX 160
 
@@ -177,22 +179,38 @@ seal_open(const uint8_t *sealed,
 /* ---- agency key signatures ---------------------------------------------------------------- */
 
 static size_t
-seal_binding(const char *agency,
-             const uint8_t box_pk[SEAL_KEY_LEN],
-             uint64_t issued_at_ms,
-             uint8_t buf[SEAL_SIGNED_MAX])
+seal_put_u64(uint8_t *buf, size_t n, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--)
+        buf[n++] = (uint8_t)(v >> (8 * i));
+    return n;
+}
+
+static size_t
+seal_binding_in(const char *domain,
+                const char *agency,
+                const uint8_t box_pk[SEAL_KEY_LEN],
+                uint64_t issued_at_ms,
+                uint8_t buf[SEAL_SIGNED_MAX])
 {
     size_t alen = strnlen(agency, 64);
-    size_t n = sizeof SEAL_DOMAIN; /* with its NUL */
-    memcpy(buf, SEAL_DOMAIN, n);
+    size_t n = strlen(domain) + 1; /* with its NUL */
+    memcpy(buf, domain, n);
     memcpy(buf + n, agency, alen);
     n += alen;
     buf[n++] = 0;
     memcpy(buf + n, box_pk, SEAL_KEY_LEN);
     n += SEAL_KEY_LEN;
-    for (int i = 7; i >= 0; i--)
-        buf[n++] = (uint8_t)(issued_at_ms >> (8 * i));
-    return n;
+    return seal_put_u64(buf, n, issued_at_ms);
+}
+
+static size_t
+seal_binding(const char *agency,
+             const uint8_t box_pk[SEAL_KEY_LEN],
+             uint64_t issued_at_ms,
+             uint8_t buf[SEAL_SIGNED_MAX])
+{
+    return seal_binding_in(SEAL_DOMAIN, agency, box_pk, issued_at_ms, buf);
 }
 
 void
@@ -218,6 +236,36 @@ seal_verify_agency_key(const char *agency,
     if (seal_init() != 0 || strlen(agency) > 64)
         return false;
     size_t n = seal_binding(agency, box_pk, issued_at_ms, buf);
+    return crypto_sign_verify_detached(sig, buf, n, sign_pk) == 0;
+}
+
+void
+seal_sign_agency_revoked(const char *agency,
+                         const uint8_t box_pk[SEAL_KEY_LEN],
+                         uint64_t issued_at_ms,
+                         uint64_t revoked_at_ms,
+                         const uint8_t sign_sk[SEAL_SIGN_SECRET_LEN],
+                         uint8_t sig[SEAL_SIGNATURE_LEN])
+{
+    uint8_t buf[SEAL_SIGNED_MAX];
+    size_t n = seal_binding_in(SEAL_DOMAIN_REVOKED, agency, box_pk, issued_at_ms, buf);
+    n = seal_put_u64(buf, n, revoked_at_ms);
+    crypto_sign_detached(sig, NULL, buf, n, sign_sk);
+}
+
+bool
+seal_verify_agency_revoked(const char *agency,
+                           const uint8_t box_pk[SEAL_KEY_LEN],
+                           uint64_t issued_at_ms,
+                           uint64_t revoked_at_ms,
+                           const uint8_t sig[SEAL_SIGNATURE_LEN],
+                           const uint8_t sign_pk[SEAL_KEY_LEN])
+{
+    uint8_t buf[SEAL_SIGNED_MAX];
+    if (seal_init() != 0 || strlen(agency) > 64)
+        return false;
+    size_t n = seal_binding_in(SEAL_DOMAIN_REVOKED, agency, box_pk, issued_at_ms, buf);
+    n = seal_put_u64(buf, n, revoked_at_ms);
     return crypto_sign_verify_detached(sig, buf, n, sign_pk) == 0;
 }
 

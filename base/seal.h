@@ -79,6 +79,24 @@ bool seal_verify_agency_key(const char *agency,
                             const uint8_t sig[SEAL_SIGNATURE_LEN],
                             const uint8_t sign_pk[SEAL_KEY_LEN]);
 
+/* Signs the revocation of agency `agency`, whose box key `box_pk` was issued at
+ * `issued_at_ms`, revoked at `revoked_at_ms`. The signed bytes are "refnet-agency-revoked-v1",
+ * NUL, the agency id, NUL, the key, the issue time and the revocation time (8 bytes big-endian
+ * each): a revocation cannot be replayed as a binding, nor a binding as a revocation. */
+void seal_sign_agency_revoked(const char *agency,
+                              const uint8_t box_pk[SEAL_KEY_LEN],
+                              uint64_t issued_at_ms,
+                              uint64_t revoked_at_ms,
+                              const uint8_t sign_sk[SEAL_SIGN_SECRET_LEN],
+                              uint8_t sig[SEAL_SIGNATURE_LEN]);
+/* Returns true when `sig` is that revocation's signature by the holder of `sign_pk`. */
+bool seal_verify_agency_revoked(const char *agency,
+                                const uint8_t box_pk[SEAL_KEY_LEN],
+                                uint64_t issued_at_ms,
+                                uint64_t revoked_at_ms,
+                                const uint8_t sig[SEAL_SIGNATURE_LEN],
+                                const uint8_t sign_pk[SEAL_KEY_LEN]);
+
 /* Writes `key` as 64 lower-case hex characters. */
 void seal_key_hex(const uint8_t key[SEAL_KEY_LEN], char out[SEAL_HEX_LEN]);
 /* Parses a public key given as 64 hex characters or 40 Z85 characters. Returns 0 or

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "bsock.h"
+#include "clock.h"
 #include "flow.h"
 #include "keys.h"
 #include "log.h"
@@ -111,8 +112,9 @@ admin_send(admin_t *self, const zmq_msg_t *rid, Refnet__AdminReply *reply)
     free(frame);
 }
 
+/* A reply that is only a status and its sentence: a refusal, or a revocation's outcome. */
 static void
-admin_refuse(admin_t *self, const zmq_msg_t *rid, Refnet__Status status, const char *detail)
+admin_status(admin_t *self, const zmq_msg_t *rid, Refnet__Status status, const char *detail)
 {
     Refnet__AdminReply reply = REFNET__ADMIN_REPLY__INIT;
     reply.status = status;
@@ -161,8 +163,10 @@ admin_nodes(const admin_view_t *view, MDB_txn *txn, admin_report_t *r, uint64_t 
         refnet__agency_info__init(info);
         info->id = (char *)e->id;
         info->name = (char *)e->name;
-        info->online = peer && presence_online(view->presence, peer, mono);
+        info->revoked = e->revoked_at_ms != 0;
+        info->online = !info->revoked && peer && presence_online(view->presence, peer, mono);
         info->last_seen_ms = peer && peer->last_seen_ms ? peer->last_seen_ms : e->last_seen_ms;
+        info->bad_frames = peer ? peer->bad_frames : 0;
         int rc = mailbox_depth(view->mailbox, txn, e->id, &info->queued);
         if (rc)
             return rc;
@@ -280,6 +284,38 @@ admin_answer(admin_t *self,
     view->counters->admin_requests++;
 }
 
+/* ---- revocation --------------------------------------------------------------------------- */
+
+static void
+admin_revoke(admin_t *self, const admin_view_t *view, const zmq_msg_t *rid, const char *id)
+{
+    char why[WIRE_WHY_LEN] = "", detail[WIRE_WHY_LEN];
+    MDB_txn *txn = NULL;
+    bool already = false;
+    int rc = view->sign_sk ? store_begin(view->store, false, &txn) : REFNET_EUNAVAIL;
+    if (!rc)
+        rc = agencies_revoke(view->store, txn, id, clock_now_ms(), view->sign_sk, &already, why);
+    if (!rc)
+        rc = store_commit(&txn);
+    store_abort(&txn);
+    view->counters->admin_requests++;
+    if (rc) {
+        log_warn("admin: revoking agency %s failed: %s", id, why[0] ? why : refnet_strerror(rc));
+        admin_status(self, rid,
+                     rc == REFNET_ENOTFOUND ? REFNET__STATUS__STATUS_NOT_FOUND
+                                            : REFNET__STATUS__STATUS_INTERNAL,
+                     why[0] ? why : "the broker could not store the revocation");
+        return;
+    }
+    if (!already) {
+        log_info("admin: agency %s revoked", id);
+        if (view->revoked)
+            view->revoked(view->revoked_arg, id);
+    }
+    snprintf(detail, sizeof detail, "agency %s %s revoked", id, already ? "was already" : "is");
+    admin_status(self, rid, REFNET__STATUS__STATUS_OK, detail);
+}
+
 /* ---- requests ----------------------------------------------------------------------------- */
 
 static void
@@ -290,7 +326,7 @@ admin_one(admin_t *self, const admin_view_t *view, bsock_msg_t *m, uint64_t mono
     if (strcmp(m->user_id, self->admin_key) != 0) {
         view->counters->admin_refused++;
         log_warn("admin: refused a request from a key that is not the admin key");
-        admin_refuse(self, &m->rid, REFNET__STATUS__STATUS_FORBIDDEN,
+        admin_status(self, &m->rid, REFNET__STATUS__STATUS_FORBIDDEN,
                      "only the admin key may use the admin socket");
         return;
     }
@@ -299,9 +335,11 @@ admin_one(admin_t *self, const admin_view_t *view, bsock_msg_t *m, uint64_t mono
     const Refnet__Envelope *env = rc ? NULL : (const Refnet__Envelope *)pbuf_msg(pb);
     if (!env || env->body_case != REFNET__ENVELOPE__BODY_ADMIN_REQUEST) {
         view->counters->admin_refused++;
-        admin_refuse(self, &m->rid, REFNET__STATUS__STATUS_BAD_REQUEST,
+        admin_status(self, &m->rid, REFNET__STATUS__STATUS_BAD_REQUEST,
                      env ? "the admin socket answers admin requests only"
                          : (m->well_formed ? why : "one frame per request"));
+    } else if (env->admin_request->op == REFNET__ADMIN_OP__ADMIN_OP_REVOKE_AGENCY) {
+        admin_revoke(self, view, &m->rid, env->admin_request->agency_id);
     } else {
         admin_answer(self, view, &m->rid, env->admin_request->op, mono);
     }

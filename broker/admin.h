@@ -11,8 +11,13 @@
  *   ADMIN_OP_DEAD_LETTERS
  *                   messages that expired undelivered: msg_id, from, to, stored_at,
  *                   expired_at, handoff id (addressing only, never the content)
+ *   ADMIN_OP_REVOKE_AGENCY
+ *                   revokes AdminRequest.agency_id (agencies_revoke) in its own write
+ *                   transaction, then has the broker act on it at once (view->revoked) before
+ *                   answering OK
  *
- * Neither carries person data: the broker has none to give. Reads only (read transactions).
+ * None carries person data: the broker has none to give. The reports are reads (read
+ * transactions).
  * admin_t owns its socket; loop thread. */
 #ifndef REFNET_ADMIN_H
 #define REFNET_ADMIN_H
@@ -35,6 +40,13 @@ typedef struct {
     presence_t *presence;
     mailbox_t *mailbox;
     counters_t *counters;
+    /* ADMIN_OP_REVOKE_AGENCY: the broker's signing secret key (SEAL_SIGN_SECRET_LEN bytes),
+     * and what the broker does once a revocation is committed: reload its table and zauth,
+     * say Bye to the agency's connection, fan out the signed revocation. NULL: revocation is
+     * refused (sign_sk) / the periodic enrolment check catches up (revoked). */
+    const uint8_t *sign_sk;
+    void (*revoked)(void *arg, const char *agency);
+    void *revoked_arg;
 } admin_view_t;
 
 /* Binds the admin socket at `endpoint` with server keypair `cert` (borrowed), serving only

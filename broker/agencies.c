@@ -30,6 +30,7 @@ struct agencies {
     size_t n;
     zhashx_t *by_key; /* Z85 key -> entry (borrowed) */
     zhashx_t *by_id;  /* agency id -> entry (borrowed) */
+    zhashx_t *all;    /* agency id -> entry, revoked ones too (borrowed) */
 };
 
 static void
@@ -174,6 +175,102 @@ agencies_save_last_seen(store_t *store, MDB_txn *txn, const char *id, uint64_t l
     return rc;
 }
 
+/* ---- revocation and rotation ---------------------------------------------------------- */
+
+/* Signs the revocation when the agency has a sealing key, so nodes can verify the mark. */
+static void
+agencies_sign_revocation(Refnet__AgencyRecord *rec,
+                         const uint8_t sign_sk[SEAL_SIGN_SECRET_LEN],
+                         uint8_t sig[SEAL_SIGNATURE_LEN])
+{
+    if (rec->box_public_key.len != SEAL_KEY_LEN || !sign_sk)
+        return;
+    seal_sign_agency_revoked(rec->id, rec->box_public_key.data, rec->box_key_at_ms,
+                             rec->revoked_at_ms, sign_sk, sig);
+    rec->revoked_sig.data = sig;
+    rec->revoked_sig.len = SEAL_SIGNATURE_LEN;
+}
+
+int
+agencies_revoke(store_t *store,
+                MDB_txn *txn,
+                const char *id,
+                uint64_t now_ms,
+                const uint8_t sign_sk[SEAL_SIGN_SECRET_LEN],
+                bool *already,
+                char *why)
+{
+    pbuf_t *pb = NULL;
+    uint8_t sig[SEAL_SIGNATURE_LEN];
+    *already = false;
+    int rc = validate_ident(id) ? agencies_get_record(store, txn, id, &pb) : REFNET_ENOTFOUND;
+    if (rc == REFNET_ENOTFOUND)
+        agencies_why(why, "no agency with that id is enrolled");
+    if (rc)
+        return rc;
+    Refnet__AgencyRecord *rec = (Refnet__AgencyRecord *)pbuf_msg(pb);
+    ProtobufCBinaryData old_sig = rec->revoked_sig;
+    if (rec->revoked_at_ms) {
+        *already = true;
+        goto out;
+    }
+    rec->revoked_at_ms = now_ms;
+    agencies_sign_revocation(rec, sign_sk, sig);
+    rc = store_put_msg(txn, bstore_db(store, BSTORE_AGENCIES), id, strlen(id), &rec->base);
+    rec->revoked_sig = old_sig; /* the decoder owns the record's memory */
+    if (!rc)
+        rc =
+            store_del(txn, bstore_db(store, BSTORE_KEYS), rec->public_key, strlen(rec->public_key));
+    if (rc == REFNET_ENOTFOUND)
+        rc = 0;
+    if (!rc)
+        rc = agencies_bump_gen(store, txn);
+out:
+    pbuf_destroy(&pb);
+    return rc;
+}
+
+int
+agencies_rotate(
+    store_t *store, MDB_txn *txn, const char *id, const char *key_z85, bool *changed, char *why)
+{
+    pbuf_t *pb = NULL;
+    *changed = false;
+    if (!keys_z85_valid(key_z85)) {
+        agencies_why(why, "the new key must be a CURVE public key: 40 Z85 characters");
+        return REFNET_EINVAL;
+    }
+    int rc = agencies_check_key(store, txn, id, key_z85, why);
+    if (!rc)
+        rc = agencies_get_record(store, txn, id, &pb);
+    if (rc)
+        return rc;
+    Refnet__AgencyRecord *rec = (Refnet__AgencyRecord *)pbuf_msg(pb);
+    char *old_key = rec->public_key;
+    if (rec->revoked_at_ms) {
+        agencies_why(why, "this agency is revoked");
+        rc = REFNET_ENOTFOUND;
+        goto out;
+    }
+    if (strcmp(old_key, key_z85) == 0)
+        goto out;
+    rc = store_del(txn, bstore_db(store, BSTORE_KEYS), old_key, strlen(old_key));
+    if (rc == REFNET_ENOTFOUND)
+        rc = 0;
+    rec->public_key = (char *)key_z85;
+    if (!rc)
+        rc = store_put_msg(txn, bstore_db(store, BSTORE_AGENCIES), id, strlen(id), &rec->base);
+    rec->public_key = old_key;
+    if (!rc)
+        rc = store_put_str(txn, bstore_db(store, BSTORE_KEYS), key_z85, id);
+    if (!rc)
+        rc = agencies_bump_gen(store, txn);
+    *changed = rc == 0;
+out:
+    pbuf_destroy(&pb);
+    return rc;
+}
+
 /* ---- in-memory table ---------------------------------------------------------------------- */
 
 static void
@@ -181,12 +278,13 @@ agencies_clear(agencies_t *self)
 {
     zhashx_purge(self->by_key);
     zhashx_purge(self->by_id);
+    zhashx_purge(self->all);
     free(self->entries);
     self->entries = NULL;
     self->n = 0;
 }
 
-/* Copies one record into the table; skips revoked and malformed records with a warning. */
+/* Copies one record into the table; skips malformed records with a warning. */
 static void
 agencies_add(agencies_t *self, const MDB_val *val, size_t *cap)
 {
@@ -197,7 +295,7 @@ agencies_add(agencies_t *self, const MDB_val *val, size_t *cap)
         return;
     }
     const Refnet__AgencyRecord *rec = (const Refnet__AgencyRecord *)pbuf_msg(pb);
-    if (rec->revoked_at_ms == 0 && validate_ident(rec->id) && keys_z85_valid(rec->public_key)) {
+    if (validate_ident(rec->id) && keys_z85_valid(rec->public_key)) {
         if (self->n == *cap) {
             *cap = *cap ? *cap * 2 : 64;
             self->entries = xrealloc(self->entries, *cap * sizeof *self->entries);
@@ -208,6 +306,7 @@ agencies_add(agencies_t *self, const MDB_val *val, size_t *cap)
         snprintf(e->key, sizeof e->key, "%s", rec->public_key);
         e->enrolled_at_ms = rec->enrolled_at_ms;
         e->last_seen_ms = rec->last_seen_ms;
+        e->revoked_at_ms = rec->revoked_at_ms;
     }
     pbuf_destroy(&pb);
 }
@@ -232,8 +331,12 @@ agencies_load(agencies_t *self, MDB_txn *txn)
     if (mrc != 0 && mrc != MDB_NOTFOUND)
         return store_err(mrc);
     for (size_t i = 0; i < self->n; i++) {
-        zhashx_insert(self->by_key, self->entries[i].key, &self->entries[i]);
-        zhashx_insert(self->by_id, self->entries[i].id, &self->entries[i]);
+        agencies_entry_t *e = &self->entries[i];
+        zhashx_insert(self->all, e->id, e);
+        if (e->revoked_at_ms)
+            continue; /* a revoked agency's key names no sender and reaches no zauth */
+        zhashx_insert(self->by_key, e->key, e);
+        zhashx_insert(self->by_id, e->id, e);
     }
     return 0;
 }
@@ -290,7 +393,8 @@ agencies_sync_certs(agencies_t *self)
 {
     int rc = path_mkdir(self->certs_dir, 0755);
     for (size_t i = 0; !rc && i < self->n; i++)
-        rc = agencies_write_cert(self, &self->entries[i]);
+        if (!self->entries[i].revoked_at_ms)
+            rc = agencies_write_cert(self, &self->entries[i]);
     if (!rc)
         rc = agencies_remove_stale(self);
     return rc;
@@ -320,6 +424,7 @@ agencies_open(agencies_t **out, store_t *store, const char *certs_dir)
     self->store = store;
     self->by_key = zhashx_new();
     self->by_id = zhashx_new();
+    self->all = zhashx_new();
     snprintf(self->certs_dir, sizeof self->certs_dir, "%s", certs_dir);
     self->gen = UINT64_MAX; /* forces the first load */
     int rc = agencies_reload(self, &gen);
@@ -342,6 +447,7 @@ agencies_destroy(agencies_t **self_p)
     agencies_t *self = *self_p;
     zhashx_destroy(&self->by_key);
     zhashx_destroy(&self->by_id);
+    zhashx_destroy(&self->all);
     free(self->entries);
     free(self);
     *self_p = NULL;
@@ -360,7 +466,7 @@ agencies_refresh(agencies_t *self, bool *changed)
         return rc;
     self->gen = gen;
     *changed = true;
-    log_info("agencies: enrolment changed; %zu agencies enrolled", self->n);
+    log_info("agencies: enrolment changed; %zu agencies on record", self->n);
     return 0;
 }
 
@@ -374,6 +480,13 @@ const agencies_entry_t *
 agencies_by_id(const agencies_t *self, const char *id)
 {
     return zhashx_lookup(self->by_id, id);
+}
+
+bool
+agencies_is_revoked(const agencies_t *self, const char *id)
+{
+    const agencies_entry_t *e = zhashx_lookup(self->all, id);
+    return e && e->revoked_at_ms != 0;
 }
 
 size_t

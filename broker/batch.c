@@ -90,6 +90,16 @@ batch_kick(batch_t *self, const char *agency, uint32_t acked)
     e->acked = acked;
 }
 
+void
+batch_stored(batch_t *self, const char *sender, const char *to, const uint8_t *msg_id)
+{
+    batch_entry_t *e = batch_push(self, BATCH_STORED);
+    snprintf(e->agency, sizeof e->agency, "%s", sender);
+    snprintf(e->to, sizeof e->to, "%s", to);
+    memcpy(e->ref, msg_id, UID_MSGID_LEN);
+    e->ref_len = UID_MSGID_LEN;
+}
+
 size_t
 batch_mark(const batch_t *self)
 {

@@ -11,6 +11,8 @@
  *   BATCH_REPLY   a frame for one peer (by routing id); `durable` when it reports a write
  *   BATCH_FANOUT  a DirUpdate frame for every online agency
  *   BATCH_KICK    an agency has new mail (or a freed window): run its delivery pump
+ *   BATCH_STORED  a mail of the pair (sender `agency`, recipient `to`) was stored: if the
+ *                 commit fails it was not, and the pair must be held in order (pairhold.h)
  *
  * Frames are owned by the batch once added. One batch belongs to the loop thread. */
 #ifndef REFNET_BATCH_H
@@ -26,7 +28,7 @@
 
 typedef struct batch batch_t;
 
-typedef enum { BATCH_REPLY = 1, BATCH_FANOUT, BATCH_KICK } batch_kind_t;
+typedef enum { BATCH_REPLY = 1, BATCH_FANOUT, BATCH_KICK, BATCH_STORED } batch_kind_t;
 
 typedef struct {
     batch_kind_t kind;
@@ -38,8 +40,9 @@ typedef struct {
     uint8_t ref[UID_MSGID_LEN]; /* REPLY: msg_id of the request it answers */
     size_t ref_len;
     uint64_t seq;                    /* FANOUT: directory sequence number */
-    char agency[WIRE_MAX_IDENT + 1]; /* KICK: agency to pump */
+    char agency[WIRE_MAX_IDENT + 1]; /* KICK: agency to pump; STORED: the sender */
     uint32_t acked;                  /* KICK: in-flight deliveries the commit acknowledged */
+    char to[WIRE_MAX_IDENT + 1];     /* STORED: the recipient (the msg_id is in `ref`) */
 } batch_entry_t;
 
 /* Returns a new empty batch; aborts on out of memory only. */
@@ -62,6 +65,9 @@ void batch_reply(batch_t *self,
 void batch_fanout(batch_t *self, uint8_t **frame, size_t len, uint64_t seq);
 /* Appends a delivery kick for `agency`, counting `acked` freed window slots. */
 void batch_kick(batch_t *self, const char *agency, uint32_t acked);
+
+/* Appends a note that mail `msg_id` (UID_MSGID_LEN bytes) from `sender` to `to` was stored. */
+void batch_stored(batch_t *self, const char *sender, const char *to, const uint8_t *msg_id);
 
 /* The number of entries; a mark to roll back to. */
 size_t batch_mark(const batch_t *self);

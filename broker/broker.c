@@ -17,6 +17,7 @@
 #include "bsock.h"
 #include "bstore.h"
 #include "clock.h"
+#include "dirhub.h"
 #include "dispatch.h"
 #include "keys.h"
 #include "log.h"
@@ -25,7 +26,9 @@
 #include "presence.h"
 #include "pump.h"
 #include "refnet_error.h"
+#include "sealkeys.h"
 #include "setup.h"
+#include "shun.h"
 #include "store.h"
 #include "wire.h"
 #include "xmalloc.h"
@@ -43,11 +46,13 @@ struct broker {
     presence_t *presence;
     mailbox_t *mailbox;
     batch_t *batch;
+    shun_t *shun; /* agencies told Bye: their frames are dropped unanswered */
     zactor_t *auth;
     zsock_t *router;
     admin_t *admin;
     counters_t counters;
-    uint64_t refreshed_mono; /* when the agency table was last checked against LMDB */
+    uint64_t refreshed_mono;   /* when the agency table was last checked against LMDB */
+    uint64_t full_logged_mono; /* when "storage full" was last logged for one request */
 };
 
 void
@@ -61,6 +66,7 @@ broker_config_defaults(broker_config_t *cfg)
     cfg->default_ttl_ms = BROKER_DEFAULT_TTL_MS;
     cfg->redeliver_ms = BROKER_REDELIVER_MS;
     cfg->max_frame = WIRE_MAX_FRAME;
+    cfg->tombstone_retention_ms = BROKER_TOMBSTONE_RETENTION_S_DEFAULT * 1000;
 }
 
 /* ---- opening ------------------------------------------------------------------------------ */
@@ -195,6 +201,7 @@ broker_open_state(broker_t *self)
     self->presence = presence_new(self->cfg.heartbeat_ms);
     self->mailbox = mailbox_new(self->store, &mc);
     self->batch = batch_new();
+    self->shun = shun_new();
     broker_seed_presence(self);
     return 0;
 }
@@ -238,6 +245,7 @@ broker_destroy(broker_t **self_p)
     zsock_destroy(&self->router);
     zactor_destroy(&self->auth);
     batch_destroy(&self->batch);
+    shun_destroy(&self->shun);
     mailbox_destroy(&self->mailbox);
     presence_destroy(&self->presence);
     agencies_destroy(&self->agencies);
@@ -304,16 +312,41 @@ broker_refuse(broker_t *self,
                           zmq_msg_size((zmq_msg_t *)rid), ref, status, why, 0, false);
 }
 
-/* Logs a bad frame from `who`: the first few one by one, then every BROKER_BAD_LOG_EVERY-th,
- * so a misbehaving node cannot flood the log. */
+/* Says Bye to the peer's session and stops hearing the agency for SHUN_COOLDOWN_MS. The Bye
+ * goes out with the batch, after the refusal of the frame that went over. */
 static void
-broker_bad_frame(broker_t *self, presence_peer_t *peer, const char *why)
+broker_shun(broker_t *self, presence_peer_t *peer, uint64_t mono)
+{
+    char reason[WIRE_MAX_DETAIL + 1];
+    uint8_t *frame = NULL;
+    size_t len = 0;
+    snprintf(reason, sizeof reason, "too many bad frames (over %d in %d s); not served for %d s",
+             SHUN_BAD_FRAMES, SHUN_WINDOW_MS / 1000, SHUN_COOLDOWN_MS / 1000);
+    shun_add(self->shun, peer->agency, mono + SHUN_COOLDOWN_MS);
+    self->counters.shuns++;
+    log_warn("agency %s sent too many bad frames (%llu so far); saying Bye and not serving it "
+             "for %d s",
+             peer->agency, (unsigned long long)peer->bad_frames, SHUN_COOLDOWN_MS / 1000);
+    if (shun_bye_frame(reason, SHUN_COOLDOWN_MS, &frame, &len) == 0)
+        batch_reply(self->batch, peer->rid, peer->rid_len, &frame, len, NULL, 0, false);
+    free(frame);
+    /* Offline from now on: nothing more is delivered to the session, and its mail waits. */
+    presence_gone(peer);
+}
+
+/* Logs a bad frame from `who`: the first few one by one, then every BROKER_BAD_LOG_EVERY-th,
+ * so a misbehaving node cannot flood the log. Past the threshold of shun.h the agency is told
+ * Bye. */
+static void
+broker_bad_frame(broker_t *self, presence_peer_t *peer, const char *why, uint64_t mono)
 {
     self->counters.bad_frames++;
     peer->bad_frames++;
     if (peer->bad_frames <= BROKER_BAD_LOG_FIRST || peer->bad_frames % BROKER_BAD_LOG_EVERY == 0)
         log_warn("bad frame from %s (%llu so far): %s", peer->agency,
                  (unsigned long long)peer->bad_frames, why);
+    if (shun_offence(self->shun, peer->agency, mono))
+        broker_shun(self, peer, mono);
 }
 
 static Refnet__Status
@@ -331,6 +364,20 @@ broker_decode_status(int rc)
 
 /* Runs one decoded request in a child transaction of `txn`, so that a refusal (or a storage
  * error) undoes exactly this request's writes and replies. */
+/* A commit failed (the group commit, or one request's child commit): the mails the batch
+ * entries from `from` on had stored are not stored after all. Each pair is held with the
+ * first of them first in line, so the sender's retries are stored in their order. */
+static void
+broker_unstored(broker_t *self, size_t from)
+{
+    uint64_t now_ms = clock_now_ms();
+    for (size_t i = batch_mark(self->batch); i-- > from;) {
+        const batch_entry_t *e = batch_at(self->batch, i);
+        if (e->kind == BATCH_STORED)
+            mailbox_unstored(self->mailbox, e->agency, e->to, e->ref, now_ms);
+    }
+}
+
 static void
 broker_apply(broker_t *self, MDB_txn *txn, dispatch_req_t *req, const zmq_msg_t *rid)
 {
@@ -339,8 +386,15 @@ broker_apply(broker_t *self, MDB_txn *txn, dispatch_req_t *req, const zmq_msg_t 
     MDB_txn *child = NULL;
     size_t mark = batch_mark(self->batch);
     Refnet__Status st;
-    int rc = store_err(mdb_txn_begin(store_env(self->store), txn, 0, &child));
-    if (rc) {
+    /* A Ping only reads. It is the most frequent request (every node, every heartbeat) and the
+     * cheapest one a flooding peer can send, while an LMDB child transaction allocates its
+     * dirty-page lists (about 2.5 MiB) each time: Pings run in the batch's transaction. */
+    bool read_only = req->env->body_case == REFNET__ENVELOPE__BODY_PING;
+    int rc = read_only ? 0 : store_err(mdb_txn_begin(store_env(self->store), txn, 0, &child));
+    if (read_only) {
+        req->txn = txn;
+        st = dispatch_handle(&ctx, req, &why);
+    } else if (rc) {
         st = dispatch_status(rc, &why);
     } else {
         req->txn = child;
@@ -349,7 +403,16 @@ broker_apply(broker_t *self, MDB_txn *txn, dispatch_req_t *req, const zmq_msg_t 
             st = dispatch_status(store_commit(&child), &why);
         store_abort(&child);
     }
+    if (st == REFNET__STATUS__STATUS_STORAGE_FULL &&
+        clock_mono_ms() - self->full_logged_mono >= BROKER_FULL_LOG_MS) {
+        /* At most one line a second: a full map refuses every write until space is made. */
+        self->full_logged_mono = clock_mono_ms();
+        log_error("storage full: the LMDB map (--map-size-mb %zu) has no room for a request; "
+                  "senders keep their messages and retry",
+                  self->cfg.map_size_mb);
+    }
     if (st != REFNET__STATUS__STATUS_OK) {
+        broker_unstored(self, mark);
         batch_rollback(self->batch, mark);
         broker_refuse(self, rid, &req->env->msg_id, st, why);
     }
@@ -383,6 +446,11 @@ broker_frame(broker_t *self, MDB_txn *txn, bsock_msg_t *m, uint64_t now_ms, uint
                       "this key is not enrolled as an agency");
         return;
     }
+    if (shun_active(self->shun, agency->id, mono)) {
+        /* Not even presence is updated: a shunned agency is offline to everyone. */
+        self->counters.shunned_frames++;
+        return;
+    }
     presence_peer_t *peer = presence_touch(self->presence, agency->id, zmq_msg_data(&m->rid),
                                            zmq_msg_size(&m->rid), now_ms, mono);
     int rc = m->well_formed ? wire_decode(zmq_msg_data(&m->body), zmq_msg_size(&m->body), &pb, why)
@@ -390,8 +458,8 @@ broker_frame(broker_t *self, MDB_txn *txn, bsock_msg_t *m, uint64_t now_ms, uint
     if (rc) {
         if (!m->well_formed)
             snprintf(why, sizeof why, "a message must be exactly one envelope frame");
-        broker_bad_frame(self, peer, why);
         broker_refuse(self, &m->rid, &no_ref, broker_decode_status(rc), why);
+        broker_bad_frame(self, peer, why, mono);
         return;
     }
     dispatch_req_t req = {
@@ -403,8 +471,8 @@ broker_frame(broker_t *self, MDB_txn *txn, bsock_msg_t *m, uint64_t now_ms, uint
          * item instead of resending it forever. */
         snprintf(why, sizeof why, "a frame of %zu bytes is over this broker's limit of %zu",
                  zmq_msg_size(&m->body), self->cfg.max_frame);
-        broker_bad_frame(self, peer, why);
         broker_refuse(self, &m->rid, &req.env->msg_id, REFNET__STATUS__STATUS_TOO_LARGE, why);
+        broker_bad_frame(self, peer, why, mono);
     } else if (txn)
         broker_apply(self, txn, &req, &m->rid);
     else
@@ -458,6 +526,8 @@ broker_flush(broker_t *self, int commit_rc, uint64_t mono)
 {
     const pump_ctx_t pctx = broker_pump_ctx(self);
     size_t n = batch_mark(self->batch);
+    if (commit_rc != 0)
+        broker_unstored(self, 0);
     for (size_t i = 0; i < n; i++) {
         batch_entry_t *e = batch_at(self->batch, i);
         if (e->kind == BATCH_REPLY && (commit_rc == 0 || !e->durable))
@@ -503,6 +573,10 @@ broker_batch(broker_t *self)
                       refnet_strerror(rc));
         }
     }
+    /* A rotated key is in zauth's folder before its OK goes out, so the node's reconnection
+     * with the new key is never refused; the old key names no agency from now on. */
+    if (!rc && self->counters.key_rotations != before.key_rotations)
+        broker_check_enrolment(self);
     broker_flush(self, rc, mono);
 }
 
@@ -525,6 +599,51 @@ broker_check_enrolment(broker_t *self)
      * same size in the same second can slip past that check; reloading is cheap. */
     zstr_sendx(self->auth, "CURVE", self->certs_dir, NULL);
     zsock_wait(self->auth);
+}
+
+/* Sends the signed AgencyKey of `agency` (its revocation, or its new key) to every online
+ * node, as dispatch does for a new key. */
+static void
+broker_fanout_key(broker_t *self, const char *agency)
+{
+    const pump_ctx_t pctx = broker_pump_ctx(self);
+    MDB_txn *txn = NULL;
+    uint8_t *frame = NULL;
+    size_t len = 0;
+    uint64_t head = 0;
+    int rc = store_begin(self->store, true, &txn);
+    if (!rc)
+        rc = dirhub_head(self->store, txn, &head);
+    if (!rc)
+        rc = sealkeys_frame(self->store, txn, agency, &frame, &len);
+    store_abort(&txn);
+    if (!rc)
+        pump_fanout(&pctx, frame, len, head + 1);
+    else if (rc != REFNET_ENOTFOUND)
+        log_warn("cannot send the key of agency %s: %s", agency, refnet_strerror(rc));
+    free(frame);
+}
+
+/* Acts at once on a revocation the admin socket committed: zauth stops accepting the key, its
+ * live session is told Bye (retry_after 0: do not come back) and goes offline, and every
+ * other node gets the signed revocation. Later frames under its key name no agency and are
+ * refused. */
+static void
+broker_on_revoked(void *arg, const char *agency)
+{
+    broker_t *self = arg;
+    uint8_t *frame = NULL;
+    size_t len = 0;
+    self->counters.revocations++;
+    broker_check_enrolment(self);
+    presence_peer_t *peer = presence_get(self->presence, agency);
+    if (peer && peer->rid_len &&
+        shun_bye_frame("agency revoked by the network's administrator", 0, &frame, &len) == 0)
+        (void)bsock_send(zsock_resolve(self->router), peer->rid, peer->rid_len, frame, len);
+    free(frame);
+    if (peer)
+        presence_gone(peer);
+    broker_fanout_key(self, agency);
 }
 
 static void
@@ -559,12 +678,34 @@ broker_expire(broker_t *self, uint64_t mono)
     broker_flush(self, 0, mono);
 }
 
+/* Forgets directory tombstones older than the retention (dirhub.h). */
+static void
+broker_compact(broker_t *self)
+{
+    MDB_txn *txn = NULL;
+    size_t removed = 0;
+    uint64_t now = clock_now_ms();
+    uint64_t cutoff =
+        now > self->cfg.tombstone_retention_ms ? now - self->cfg.tombstone_retention_ms : 0;
+    int rc = store_begin(self->store, false, &txn);
+    if (!rc)
+        rc = dirhub_compact(self->store, txn, cutoff, BROKER_COMPACT_STEP, &removed);
+    if (!rc)
+        rc = store_commit(&txn);
+    store_abort(&txn);
+    if (rc)
+        log_error("compacting the directory failed: %s", refnet_strerror(rc));
+    else if (removed)
+        log_info("compaction forgot %zu directory tombstone(s) past retention", removed);
+}
+
 static void
 broker_tick(broker_t *self, uint64_t mono)
 {
     const pump_ctx_t pctx = broker_pump_ctx(self);
     pump_timeouts(&pctx, mono, self->cfg.redeliver_ms);
     broker_expire(self, mono);
+    broker_compact(self);
 }
 
 /* Persists each agency's last-seen time, so `refnet admin nodes` shows it after a restart. */
@@ -629,7 +770,7 @@ broker_run(broker_t *self)
         if (items[1].revents & ZMQ_POLLIN)
             admin_serve(self->admin,
                         &(admin_view_t){ self->store, self->agencies, self->presence, self->mailbox,
-                                         &self->counters },
+                                         &self->counters, self->sign_sk, broker_on_revoked, self },
                         mono);
         if (mono >= next_enroll) {
             broker_check_enrolment(self);

@@ -33,16 +33,17 @@
 typedef struct broker broker_t;
 
 typedef struct {
-    uint32_t heartbeat_ms;   /* BROKER_HEARTBEAT_MS_DEFAULT */
-    size_t map_size_mb;      /* BROKER_MAP_SIZE_MB_DEFAULT */
-    const char *bind;        /* NULL: meta "bind"; otherwise overrides it (tests bind :*) */
-    const atomic_int *stop;  /* the loop stops when it reads non-zero; NULL: never */
-    uint64_t max_queue;      /* BROKER_MAX_QUEUE */
-    uint32_t window;         /* BROKER_WINDOW */
-    uint64_t default_ttl_ms; /* BROKER_DEFAULT_TTL_MS */
-    uint64_t redeliver_ms;   /* BROKER_REDELIVER_MS */
-    size_t max_frame;        /* WIRE_MAX_FRAME; a larger request is answered TOO_LARGE */
-    uint64_t max_ttl_ms;     /* 0, or a cap on every message's time to live */
+    uint32_t heartbeat_ms;           /* BROKER_HEARTBEAT_MS_DEFAULT */
+    size_t map_size_mb;              /* BROKER_MAP_SIZE_MB_DEFAULT */
+    const char *bind;                /* NULL: meta "bind"; otherwise overrides it (tests bind :*) */
+    const atomic_int *stop;          /* the loop stops when it reads non-zero; NULL: never */
+    uint64_t max_queue;              /* BROKER_MAX_QUEUE */
+    uint32_t window;                 /* BROKER_WINDOW */
+    uint64_t default_ttl_ms;         /* BROKER_DEFAULT_TTL_MS */
+    uint64_t redeliver_ms;           /* BROKER_REDELIVER_MS */
+    size_t max_frame;                /* WIRE_MAX_FRAME; a larger request is answered TOO_LARGE */
+    uint64_t max_ttl_ms;             /* 0, or a cap on every message's time to live */
+    uint64_t tombstone_retention_ms; /* BROKER_TOMBSTONE_RETENTION_S_DEFAULT, in ms */
 } broker_config_t;
 
 /* Fills `cfg` with the defaults of broker_limits.h. */

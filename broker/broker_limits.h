@@ -14,6 +14,9 @@
 #define BROKER_MAP_SIZE_MB_DEFAULT 1024
 #define BROKER_MAP_SIZE_MB_MIN     1
 #define BROKER_MAP_SIZE_MB_MAX     (1024 * 1024)
+/* A full map refuses every write until space is made: "storage full" is logged at most once
+ * per this many milliseconds for refused requests (a failed group commit always logs). */
+#define BROKER_FULL_LOG_MS 1000
 
 /* Messages waiting in one recipient's mailbox. An agency that is away for a week receives a
  * few hundred handoffs at most; 100000 means something is wrong (a stuck node, a flood), and
@@ -90,6 +93,25 @@
  * messages moved per tick: both bound the time one step may take, so others keep being served. */
 #define BROKER_SYNC_STEP   256
 #define BROKER_EXPIRE_STEP 1000
+/* Snapshot chunks (each up to WIRE_MAX_SNAPSHOT_UPDATES services, under WIRE_MAX_FRAME) sent
+ * per peer per loop iteration: 8 frames of at most 64 KiB keep one step around a millisecond
+ * while a 100,000-service snapshot still takes only a few dozen iterations. */
+#define BROKER_SNAPSHOT_STEP 8
+/* Services per snapshot chunk: the protocol's most (WIRE_MAX_SNAPSHOT_UPDATES). A node applies
+ * the chunks it has received in one transaction; measured on a 100,000-service join, chunks of
+ * 64 made ten times the disk writes (every transaction rewrites the index pages it touches)
+ * and took longer than chunks of 512. */
+#define BROKER_SNAPSHOT_CHUNK 512
+
+/* How long a withdrawn service's tombstone is kept before compaction forgets it
+ * (`run --tombstone-retention-s`). A node that was offline for longer than this gets a
+ * snapshot instead of the log when it returns. 30 days covers a node switched off over a
+ * holiday or a long outage; beyond that a snapshot is as cheap as the log anyway. */
+#define BROKER_TOMBSTONE_RETENTION_S_DEFAULT (30ULL * 24 * 3600)
+#define BROKER_TOMBSTONE_RETENTION_S_MAX     (10ULL * 365 * 24 * 3600)
+/* Log entries one compaction run may examine; a run happens every tick (BROKER_TICK_MS) in
+ * one short write transaction, and on an idle directory it reads one entry and writes nothing. */
+#define BROKER_COMPACT_STEP 10000
 
 /* Outgoing queue per peer in libzmq (messages). Must exceed BROKER_WINDOW plus a catch-up step
  * plus replies, so that EAGAIN means a really slow peer. */
@@ -108,5 +130,21 @@
  * logged, so a misbehaving node cannot flood the log. Every one is counted. */
 #define BROKER_BAD_LOG_FIRST 20
 #define BROKER_BAD_LOG_EVERY 1000
+
+/* Bad frames one agency may send within SHUN_WINDOW_MS before the broker says Bye and stops
+ * hearing it (shun.h). An honest node sends none: its encoder and the broker's decoder share
+ * one contract, and a refused request is answered with a Result, not counted as a bad frame
+ * (only an oversized frame is both). 100 in a minute is a node that is broken or hostile,
+ * while a single corrupted frame or a short burst is still answered one by one. A node that
+ * speaks another protocol version sends a Hello a second and goes over it within two minutes;
+ * the broker cannot serve it anyway, and the Bye tells its operator why in its log. */
+#define SHUN_BAD_FRAMES 100
+/* The window over which bad frames are counted: a minute, the same horizon as the other
+ * per-agency rates an operator reads in the log. */
+#define SHUN_WINDOW_MS 60000
+/* How long a shunned agency is not heard, and the retry_after_ms of its Bye. Long enough that a
+ * flood costs the broker almost nothing (one table lookup per frame), short enough that a node
+ * fixed by its operator is back within minutes without anyone touching the broker. */
+#define SHUN_COOLDOWN_MS 120000
 
 #endif

@@ -29,6 +29,10 @@ typedef struct {
     uint64_t peer_gone;       /* sends to a peer that had disconnected */
     uint64_t admin_requests;  /* admin requests answered */
     uint64_t admin_refused;   /* admin frames refused (wrong key, bad frame) */
+    uint64_t shuns;           /* agencies told Bye for too many bad frames */
+    uint64_t shunned_frames;  /* frames dropped unanswered because their agency was shunned */
+    uint64_t key_rotations;   /* agencies that replaced their keys (KeyRotate) */
+    uint64_t revocations;     /* agencies revoked through the admin socket */
 } counters_t;
 
 /* Logs every counter (two INFO lines). */

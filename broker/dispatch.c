@@ -4,10 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bstore.h"
 #include "dirhub.h"
 #include "flow.h"
 #include "log.h"
 #include "refnet_error.h"
+#include "rekey.h"
 #include "sealkeys.h"
 #include "wire.h"
 
@@ -153,6 +155,7 @@ dispatch_hello(const dispatch_ctx_t *ctx, const dispatch_req_t *req, const char 
         return dispatch_status(rc, why);
     /* Whatever was in flight on an earlier connection may be lost: start over. */
     req->peer->syncing = false;
+    req->peer->snapshot = false;
     presence_restart(req->peer, req->peer->last_seen_mono);
     welcome.agency_id = (char *)req->agency->id;
     welcome.agency_name = (char *)req->agency->name;
@@ -251,31 +254,117 @@ dispatch_withdraw(const dispatch_ctx_t *ctx, const dispatch_req_t *req, const ch
 }
 
 /* The catch-up itself is sent by the pump after the commit, in steps, so a large directory
- * neither overflows the peer's pipe nor stalls everyone else. */
+ * neither overflows the peer's pipe nor stalls everyone else. A node new to the directory, or
+ * behind the compaction horizon (its missing withdrawals may be forgotten), gets a snapshot. */
 static Refnet__Status
 dispatch_sync(const dispatch_ctx_t *ctx, const dispatch_req_t *req, const char **why)
 {
-    (void)ctx;
-    (void)why;
+    uint64_t since = req->env->sync->since_seq, horizon = 0, head = 0;
+    int rc = dirhub_horizon(ctx->store, req->txn, &horizon);
+    if (!rc)
+        rc = dirhub_head(ctx->store, req->txn, &head);
+    if (rc)
+        return dispatch_status(rc, why);
     req->peer->syncing = true;
-    req->peer->sync_after = req->env->sync->since_seq;
+    req->peer->sync_after = since;
+    req->peer->snapshot = since < head && (since == 0 || since < horizon);
+    req->peer->snap_begun = false;
+    req->peer->snap_after[0] = '\0';
     req->peer->pending = true;
+    return REFNET__STATUS__STATUS_OK;
+}
+
+/* Answers with the digest of the directory at the head, then Result{OK, head}, both after
+ * the commit (the head may include changes of this batch). */
+static Refnet__Status
+dispatch_digest(const dispatch_ctx_t *ctx, const dispatch_req_t *req, const char **why)
+{
+    uint8_t *frame = NULL;
+    size_t len = 0;
+    uint64_t head = 0;
+    int rc = dirhub_digest_frame(ctx->store, req->txn, &req->env->msg_id, &frame, &len, &head);
+    if (rc)
+        return dispatch_status(rc, why);
+    /* No ref: if the commit fails, the Result alone tells the node. */
+    batch_reply(ctx->batch, req->peer->rid, req->peer->rid_len, &frame, len, NULL, 0, true);
+    dispatch_ok(ctx, req, head);
     return REFNET__STATUS__STATUS_OK;
 }
 
 /* ---- mail --------------------------------------------------------------------------------- */
 
+/* Person data crosses the broker only sealed for its recipient, so that the broker can never
+ * store, log or leak it (README "Security and privacy"). A clear person packet
+ * (seal_version 0) is refused, and so is a clear `reason`: it is free text about the person
+ * ("declined: ..."), which refnet-node always sends as sealed_reason. Every node of protocol
+ * version 1 seals both, so nothing honest is refused; a node that cannot seal for a recipient
+ * (no verified key) refuses the step itself instead of falling back to clear. */
+static bool
+dispatch_sealed(const Refnet__HandoffUpdate *up, const char **why)
+{
+    if (up->person_packet.len > 0 && up->seal_version == 0) {
+        *why = "person data must be sealed";
+        return false;
+    }
+    if (up->reason && up->reason[0]) {
+        *why = "a reason must be sealed (sealed_reason), never sent in clear";
+        return false;
+    }
+    return true;
+}
+
+static bool
+dispatch_is_revocation(const Refnet__Mail *mail)
+{
+    return mail->content_case == REFNET__MAIL__CONTENT_REVOCATION ||
+           mail->content_case == REFNET__MAIL__CONTENT_REVOCATION_ACK;
+}
+
+/* A consent revocation goes from the sender of every handoff it names to that handoff's
+ * receiver, and its acknowledgement back (db "handoffs"): no agency may restrict, or claim to
+ * have restricted, data it was not party to. */
+static Refnet__Status
+dispatch_revocation_check(const dispatch_ctx_t *ctx, const dispatch_req_t *req, const char **why)
+{
+    const Refnet__Mail *mail = req->env->mail;
+    bool forward = mail->content_case == REFNET__MAIL__CONTENT_REVOCATION;
+    char *const *ids = forward ? mail->revocation->handoff_ids : mail->revocation_ack->handoff_ids;
+    size_t n = forward ? mail->revocation->n_handoff_ids : mail->revocation_ack->n_handoff_ids;
+    for (size_t i = 0; i < n; i++) {
+        pbuf_t *pb = NULL;
+        int rc = store_get_msg(req->txn, bstore_db(ctx->store, BSTORE_HANDOFFS), ids[i],
+                               strlen(ids[i]), &refnet__handoff_meta__descriptor, &pb);
+        if (rc && rc != REFNET_ENOTFOUND && rc != REFNET_EDECODE)
+            return dispatch_status(rc, why);
+        const Refnet__HandoffMeta *m = rc ? NULL : (const Refnet__HandoffMeta *)pbuf_msg(pb);
+        bool ok = m && strcmp(forward ? m->sender : m->receiver, req->agency->id) == 0 &&
+                  strcmp(forward ? m->receiver : m->sender, mail->to) == 0;
+        pbuf_destroy(&pb);
+        if (!ok) {
+            *why = "a revocation may only go between the two parties of every handoff it names";
+            return REFNET__STATUS__STATUS_FORBIDDEN;
+        }
+    }
+    return REFNET__STATUS__STATUS_OK;
+}
+
 static Refnet__Status
 dispatch_mail_check(const dispatch_ctx_t *ctx, const dispatch_req_t *req, const char **why)
 {
     const Refnet__Mail *mail = req->env->mail;
-    if (mail->content_case != REFNET__MAIL__CONTENT_HANDOFF) {
+    if (mail->content_case != REFNET__MAIL__CONTENT_HANDOFF && !dispatch_is_revocation(mail)) {
         *why = "only the broker sends receipts";
         return REFNET__STATUS__STATUS_FORBIDDEN;
     }
     if (mail->from[0] && strcmp(mail->from, req->agency->id) != 0) {
         *why = "message claims another sender";
         return REFNET__STATUS__STATUS_FORBIDDEN;
+    }
+    if (mail->content_case == REFNET__MAIL__CONTENT_HANDOFF && !dispatch_sealed(mail->handoff, why))
+        return REFNET__STATUS__STATUS_BAD_REQUEST;
+    if (agencies_is_revoked(ctx->agencies, mail->to)) {
+        *why = "the recipient agency has been revoked by the network's administrator";
+        return REFNET__STATUS__STATUS_UNKNOWN_RECIPIENT;
     }
     if (!agencies_by_id(ctx->agencies, mail->to)) {
         *why = "the recipient is not an enrolled agency";
@@ -285,11 +374,17 @@ dispatch_mail_check(const dispatch_ctx_t *ctx, const dispatch_req_t *req, const 
         *why = "mail cannot be addressed to its own sender";
         return REFNET__STATUS__STATUS_BAD_REQUEST;
     }
+    if (dispatch_is_revocation(mail)) {
+        Refnet__Status st = dispatch_revocation_check(ctx, req, why);
+        if (st != REFNET__STATUS__STATUS_OK)
+            return st;
+    }
     int rc = mailbox_admit(ctx->mailbox, req->txn, req->agency->id, mail->to, req->env->msg_id.data,
                            req->now_ms);
     if (rc == REFNET_EQUEUEFULL) {
         ctx->counters->queue_full++;
-        *why = "the recipient's mailbox is full; keep the message and retry later";
+        *why = "the recipient's mailbox is full, or an earlier message of this pair waits to be "
+               "stored; keep the message and retry later";
     }
     return dispatch_status(rc, why);
 }
@@ -317,8 +412,11 @@ dispatch_mail_store(const dispatch_ctx_t *ctx, const dispatch_req_t *req, const 
     uint8_t *frame = NULL;
     size_t len = 0;
     uint64_t qseq = 0;
-    int rc = flow_apply(ctx->store, req->txn, req->agency->id, mail->to, mail->handoff, req->now_ms,
-                        why);
+    bool handoff = mail->content_case == REFNET__MAIL__CONTENT_HANDOFF;
+    /* Revocations change no handoff: dispatch_mail_check tied them to its parties. */
+    int rc = handoff ? flow_apply(ctx->store, req->txn, req->agency->id, mail->to, mail->handoff,
+                                  req->now_ms, why)
+                     : 0;
     if (!rc)
         rc = dispatch_stamp(req, &frame, &len);
     if (!rc) {
@@ -328,15 +426,21 @@ dispatch_mail_store(const dispatch_ctx_t *ctx, const dispatch_req_t *req, const 
                                 .frame = frame,
                                 .len = len,
                                 .ttl_ms = mail->ttl_ms,
-                                .handoff_id = mail->handoff->handoff_id };
+                                .handoff_id = handoff ? mail->handoff->handoff_id : "" };
         rc = mailbox_enqueue(ctx->mailbox, req->txn, &item, req->now_ms, &qseq);
     }
     free(frame);
+    if (rc == REFNET_EFULL || rc == REFNET_ESTORAGE)
+        /* It passed its pair's turn (mailbox_admit) but storage failed: the sender retries it,
+         * and the pair's later mails must wait behind it. */
+        mailbox_unstored(ctx->mailbox, req->agency->id, mail->to, req->env->msg_id.data,
+                         req->now_ms);
     if (rc)
         return dispatch_status(rc, why);
     ctx->counters->stored++;
     dispatch_ok(ctx, req, 0);
     batch_kick(ctx->batch, mail->to, 0);
+    batch_stored(ctx->batch, req->agency->id, mail->to, req->env->msg_id.data);
     return REFNET__STATUS__STATUS_OK;
 }
 
@@ -398,8 +502,10 @@ static const struct {
     { REFNET__ENVELOPE__BODY_AVAILABILITY, dispatch_availability },
     { REFNET__ENVELOPE__BODY_WITHDRAW, dispatch_withdraw },
     { REFNET__ENVELOPE__BODY_SYNC, dispatch_sync },
+    { REFNET__ENVELOPE__BODY_DIGEST_REQUEST, dispatch_digest },
     { REFNET__ENVELOPE__BODY_MAIL, dispatch_mail },
     { REFNET__ENVELOPE__BODY_ACK, dispatch_ack },
+    { REFNET__ENVELOPE__BODY_KEY_ROTATE, rekey_handle },
 };
 
 Refnet__Status

@@ -13,9 +13,13 @@
  *   ping          -> Pong{dir_seq}
  *   publish, availability, withdraw
  *                 -> Result{OK, seq} after the commit, and a DirUpdate to every online node
- *   sync          -> the peer's catch-up starts (DirUpdate* then DirSyncDone, by the pump)
+ *   sync          -> the peer's catch-up starts (DirUpdate* then DirSyncDone, by the pump);
+ *                    from 0 or below the compaction horizon it is a snapshot first
+ *   digest_request -> DirDigest{head} then Result{OK, head}, after the commit
  *   mail          -> stored; Result{OK} ("STORED") after the commit; the recipient is kicked
  *   ack           -> messages leave the mailbox; receipts are queued for their senders
+ *   key_rotate    -> the agency's new keys replace its old ones (rekey.h); Result{OK} after the
+ *                    commit, and the new AgencyKey to every online node
  *   anything else -> STATUS_BAD_REQUEST: not a message a node may send
  *
  * Stateless: everything it touches is passed in dispatch_ctx_t (borrowed). Loop thread. */

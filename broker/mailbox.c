@@ -208,6 +208,13 @@ mailbox_admit(mailbox_t *self,
     return rc;
 }
 
+void
+mailbox_unstored(
+    mailbox_t *self, const char *sender, const char *to, const uint8_t *msg_id, uint64_t now_ms)
+{
+    pairhold_unstored(self->holds, sender, to, msg_id, now_ms);
+}
+
 static int
 mailbox_put_item(mailbox_t *self,
                  MDB_txn *txn,

@@ -126,6 +126,12 @@ int mailbox_sweep(mailbox_t *self,
                   void *arg,
                   size_t *expired);
 
+/* The commit that stored mail `msg_id` from `sender` to `to` failed (storage full): the
+ * sender will retry it, so the pair is held with it first in line, like after a "queue full"
+ * answer (pairhold.h). Call it for a failed batch's mails newest first. */
+void mailbox_unstored(
+    mailbox_t *self, const char *sender, const char *to, const uint8_t *msg_id, uint64_t now_ms);
+
 /* Called by mailbox_dead_scan for each dead letter; both pointers are valid during the call
  * only. */
 typedef void(mailbox_dead_fn)(void *arg, const uint8_t *msg_id, const Refnet__QueuedMail *qm);

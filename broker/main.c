@@ -4,22 +4,28 @@
  *   refnet-broker enroll --data DIR --agency ID --key PUBKEY [--name NAME]
  *   refnet-broker run    --data DIR [--log-level L] [--heartbeat-ms N] [--map-size-mb N]
  *                        [--max-queue N] [--max-frame BYTES] [--max-ttl-s N]
+ *                        [--tombstone-retention-s N]
  *
  * Parses arguments, sets up logging and signals, and hands over to setup.h (init, enroll) or
  * broker.h (run). Exit status: 0 ok, 1 error, 2 usage. The stop flag below is the only mutable
  * global: SIGINT and SIGTERM set it, and the broker's loop reads it. */
 #include <czmq.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "broker.h"
 #include "broker_limits.h"
+#include "lib/admin.h" /* librefnet's admin client; "admin.h" here is the broker's socket */
 #include "log.h"
+#include "path.h"
 #include "refnet_error.h"
 #include "setup.h"
 #include "wire.h"
@@ -40,6 +46,7 @@ typedef struct {
     uint64_t max_queue;
     size_t max_frame;
     uint64_t max_ttl_s;
+    uint64_t tombstone_retention_s;
 } main_args_t;
 
 static const char MAIN_USAGE[] =
@@ -52,6 +59,7 @@ static const char MAIN_USAGE[] =
     "  init    create a broker folder with new keys (prints the broker's public key last)\n"
     "  enroll  enrol an agency's public key (takes effect on a running broker within 1 s)\n"
     "  run     run the broker in the foreground until SIGINT or SIGTERM\n"
+    "  revoke-agency  revoke an agency now: its key is refused, no mail reaches it\n"
     "\n"
     "Run 'refnet-broker COMMAND --help' for a command's options.\n";
 
@@ -82,6 +90,7 @@ static const char ENROLL_USAGE[] =
 static const char RUN_USAGE[] =
     "usage: refnet-broker run --data DIR [--log-level L] [--heartbeat-ms N] [--map-size-mb N]\n"
     "                         [--max-queue N] [--max-frame BYTES] [--max-ttl-s N]\n"
+    "                         [--tombstone-retention-s N]\n"
     "\n"
     "Runs the broker in the foreground, logging to stderr. SIGINT or SIGTERM stops it\n"
     "cleanly: everything acknowledged is committed, and the store is closed.\n"
@@ -99,7 +108,25 @@ static const char RUN_USAGE[] =
     "                      'too large'\n"
     "  --max-ttl-s N       cap on every message's time to live in seconds (default: none;\n"
     "                      senders choose, up to 30 days); an expired message becomes a\n"
-    "                      dead letter ('refnet admin dead-letters') and its sender is told\n";
+    "                      dead letter ('refnet admin dead-letters') and its sender is told\n"
+    "  --tombstone-retention-s N\n"
+    "                      how long a withdrawn service's tombstone is kept, in seconds\n"
+    "                      (default 2592000, 30 days); a node offline for longer gets a\n"
+    "                      snapshot of the directory when it returns\n";
+
+static const char REVOKE_USAGE[] =
+    "usage: refnet-broker revoke-agency --data DIR --agency ID\n"
+    "\n"
+    "Revokes an agency. On a running broker (asked through DIR/admin.sock) it takes effect\n"
+    "at once: the agency's key is refused at the handshake, its live connection is told Bye\n"
+    "and no longer served, mail addressed to it is refused, and every node learns of it\n"
+    "(signed by the broker) and refuses new handoffs to it. On a stopped broker the\n"
+    "revocation is written to its store and takes effect when it starts. Mail already\n"
+    "queued for the agency is kept until its time to live runs out, then becomes a dead\n"
+    "letter (its senders see it expire). Enrolling the agency again lifts the revocation.\n"
+    "\n"
+    "  --data DIR      broker folder\n"
+    "  --agency ID     the agency to revoke\n";
 
 static void
 main_on_signal(int sig)
@@ -145,6 +172,7 @@ main_parse(int argc, char **argv, main_args_t *a, const char **error)
         { "max-queue", required_argument, NULL, 'q' },
         { "max-frame", required_argument, NULL, 'f' },
         { "max-ttl-s", required_argument, NULL, 't' },
+        { "tombstone-retention-s", required_argument, NULL, 'R' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -200,6 +228,13 @@ main_parse(int argc, char **argv, main_args_t *a, const char **error)
                 return *error = "--max-ttl-s must be a number of seconds, at least 1", -1;
             a->max_ttl_s = v;
             break;
+        case 'R':
+            if (!main_parse_u64(optarg, 0, BROKER_TOMBSTONE_RETENTION_S_MAX, &v))
+                return *error = "--tombstone-retention-s must be a number of seconds, at most "
+                                "315360000 (10 years)",
+                       -1;
+            a->tombstone_retention_s = v;
+            break;
         case 'h':
             return 1;
         default:
@@ -251,6 +286,61 @@ main_enroll(const main_args_t *a)
     return EXIT_SUCCESS;
 }
 
+/* Takes DIR's broker lock as `run` does. Returns the descriptor holding it, -1 when a running
+ * broker holds it (it is then asked through its admin socket), or -2 when it cannot be opened
+ * (not a broker folder: setup_revoke says so). */
+static int
+main_lock_broker(const char *dir)
+{
+    char path[PATH_MAX_LEN];
+    if (path_join(path, sizeof path, dir, SETUP_LOCK_FILE) != 0)
+        return -2;
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return -2;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+        return fd;
+    close(fd);
+    return errno == EWOULDBLOCK ? -1 : -2;
+}
+
+static int
+main_revoke_online(const main_args_t *a)
+{
+    refnet_admin_t *admin = NULL;
+    refnet_client_error_t err = { 0 };
+    json_t *result = NULL;
+    int rc = refnet_admin_open(&admin, a->data, &err);
+    if (!rc)
+        rc = refnet_admin_revoke(admin, a->agency, &result, &err);
+    refnet_admin_destroy(&admin);
+    if (rc)
+        return main_fail("revoke-agency failed", rc, err.message);
+    json_t *detail = json_object_get(result, "detail");
+    printf("%s\n", json_is_string(detail) ? json_string_value(detail) : "revoked");
+    json_decref(result);
+    return EXIT_SUCCESS;
+}
+
+static int
+main_revoke(const main_args_t *a)
+{
+    char why[WIRE_WHY_LEN] = "";
+    bool already = false;
+    int lock = main_lock_broker(a->data);
+    if (lock == -1)
+        return main_revoke_online(a);
+    /* Holding the lock (when the folder has one): no broker starts until this is stored. */
+    int rc = setup_revoke(a->data, a->agency, a->map_size_mb, &already, why);
+    if (lock >= 0)
+        close(lock);
+    if (rc)
+        return main_fail("revoke-agency failed", rc, why);
+    printf("agency %s %s revoked (the broker is not running: it takes effect when it starts)\n",
+           a->agency, already ? "was already" : "is");
+    return EXIT_SUCCESS;
+}
+
 static void
 main_signals(void)
 {
@@ -274,6 +364,7 @@ main_run(const main_args_t *a)
     cfg.max_queue = a->max_queue;
     cfg.max_frame = a->max_frame;
     cfg.max_ttl_ms = a->max_ttl_s * 1000;
+    cfg.tombstone_retention_ms = a->tombstone_retention_s * 1000;
     cfg.stop = &broker_stop_flag;
     /* The daemon handles its own signals; czmq must not install its handler. */
     zsys_handler_set(NULL);
@@ -295,7 +386,8 @@ main(int argc, char **argv)
                       .heartbeat_ms = BROKER_HEARTBEAT_MS_DEFAULT,
                       .map_size_mb = BROKER_MAP_SIZE_MB_DEFAULT,
                       .max_queue = BROKER_MAX_QUEUE,
-                      .max_frame = WIRE_MAX_FRAME };
+                      .max_frame = WIRE_MAX_FRAME,
+                      .tombstone_retention_s = BROKER_TOMBSTONE_RETENTION_S_DEFAULT };
     const char *error = NULL, *usage = MAIN_USAGE;
     if (argc < 2)
         return main_usage_error(MAIN_USAGE, "a command is required");
@@ -308,6 +400,8 @@ main(int argc, char **argv)
         usage = ENROLL_USAGE;
     else if (strcmp(cmd, "run") == 0)
         usage = RUN_USAGE;
+    else if (strcmp(cmd, "revoke-agency") == 0)
+        usage = REVOKE_USAGE;
     else
         return main_usage_error(MAIN_USAGE, "unknown command");
     int p = main_parse(argc - 1, argv + 1, &a, &error);
@@ -324,6 +418,11 @@ main(int argc, char **argv)
         if (!a.agency || !a.key)
             return main_usage_error(usage, "--agency and --key are required");
         return main_enroll(&a);
+    }
+    if (usage == REVOKE_USAGE) {
+        if (!a.agency)
+            return main_usage_error(usage, "--agency is required");
+        return main_revoke(&a);
     }
     return main_run(&a);
 }

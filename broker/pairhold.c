@@ -86,24 +86,48 @@ pairhold_may_pass(
     return !p || p->nids == 0 || memcmp(p->ids[0], msg_id, UID_MSGID_LEN) == 0;
 }
 
-void
-pairhold_refused(
-    pairhold_t *self, const char *sender, const char *to, const uint8_t *msg_id, uint64_t now_ms)
+/* The pair's hold, made when there is none; NULL when the table is full. */
+static pairhold_pair_t *
+pairhold_hold(pairhold_t *self, const char *sender, const char *to, uint64_t now_ms)
 {
     if (strlen(sender) > WIRE_MAX_IDENT || strlen(to) > WIRE_MAX_IDENT)
-        return;
+        return NULL;
     pairhold_pair_t *p = pairhold_find(self, sender, to, now_ms);
     if (!p) {
         if (self->npairs >= PAIRHOLD_MAX_PAIRS)
-            return;
+            return NULL;
         p = &self->pairs[self->npairs++];
         snprintf(p->sender, sizeof p->sender, "%s", sender);
         snprintf(p->to, sizeof p->to, "%s", to);
         p->ids = xcalloc(PAIRHOLD_MAX_IDS, sizeof *p->ids);
     }
     p->touched_ms = now_ms;
-    if (pairhold_index(p, msg_id) == p->nids && p->nids < PAIRHOLD_MAX_IDS)
+    return p;
+}
+
+void
+pairhold_refused(
+    pairhold_t *self, const char *sender, const char *to, const uint8_t *msg_id, uint64_t now_ms)
+{
+    pairhold_pair_t *p = pairhold_hold(self, sender, to, now_ms);
+    if (p && pairhold_index(p, msg_id) == p->nids && p->nids < PAIRHOLD_MAX_IDS)
         memcpy(p->ids[p->nids++], msg_id, UID_MSGID_LEN);
+}
+
+void
+pairhold_unstored(
+    pairhold_t *self, const char *sender, const char *to, const uint8_t *msg_id, uint64_t now_ms)
+{
+    pairhold_pair_t *p = pairhold_hold(self, sender, to, now_ms);
+    if (!p)
+        return;
+    size_t at = pairhold_index(p, msg_id);
+    if (at == p->nids && p->nids == PAIRHOLD_MAX_IDS)
+        at = --p->nids; /* the newest is forgotten: it can only lose its place in line */
+    memmove(p->ids[1], p->ids[0], at * sizeof p->ids[0]);
+    memcpy(p->ids[0], msg_id, UID_MSGID_LEN);
+    if (at == p->nids)
+        p->nids++;
 }
 
 void

@@ -44,6 +44,11 @@ bool pairhold_may_pass(
  * the id is added at the end of its list (if not there already). */
 void pairhold_refused(
     pairhold_t *self, const char *sender, const char *to, const uint8_t *msg_id, uint64_t now_ms);
+/* Records that a message stored by a commit that then failed is not stored after all: it goes
+ * to the FRONT of its pair's list (the pair is held if it was not), since it was the oldest of
+ * its pair when it passed. For several mails of one failed commit, call it newest first. */
+void pairhold_unstored(
+    pairhold_t *self, const char *sender, const char *to, const uint8_t *msg_id, uint64_t now_ms);
 /* Records that the message was stored: it leaves its pair's list, and an empty list ends the
  * hold. */
 void pairhold_stored(pairhold_t *self, const char *sender, const char *to, const uint8_t *msg_id);

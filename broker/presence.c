@@ -87,6 +87,7 @@ presence_touch(presence_t *self,
         memcpy(peer->rid, rid, rid_len);
         peer->rid_len = rid_len;
         peer->syncing = false;
+        peer->snapshot = false;
         presence_restart(peer, mono);
     }
     peer->last_seen_ms = now_ms;
@@ -106,6 +107,7 @@ presence_gone(presence_peer_t *peer)
 {
     peer->rid_len = 0;
     peer->syncing = false;
+    peer->snapshot = false;
     peer->pending = false;
     peer->cursor = 0;
     peer->inflight = 0;

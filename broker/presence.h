@@ -37,7 +37,13 @@ typedef struct {
     bool pending;            /* delivery or catch-up work is waiting */
     bool syncing;            /* a directory catch-up is under way */
     uint64_t sync_after;     /* catch-up: next update sent has seq > sync_after */
-    uint64_t bad_frames;     /* misbehaviour: bad frames from this agency */
+    /* A catch-up served as a snapshot (dirhub.h): chunks of live services after snap_after,
+     * then the end marker, then the log tail from snap_seq. Only meaningful while syncing. */
+    bool snapshot;
+    bool snap_begun;                     /* DirSnapshotBegin sent; snap_seq set */
+    uint64_t snap_seq;                   /* the head the snapshot started at */
+    char snap_after[WIRE_MAX_IDENT + 1]; /* last id sent in a chunk ("" = none yet) */
+    uint64_t bad_frames;                 /* misbehaviour: bad frames from this agency */
 } presence_peer_t;
 
 /* Returns an empty table with heartbeat `heartbeat_ms`. */

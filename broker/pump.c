@@ -1,6 +1,7 @@
 /* pump: deliveries, directory catch-ups and fan-out (see pump.h). */
 #include "pump.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "bsock.h"
@@ -52,10 +53,58 @@ pump_sync_done(const pump_ctx_t *ctx, presence_peer_t *peer, MDB_txn *txn)
     return sent;
 }
 
+/* Sends the snapshot's begin marker once, then up to BROKER_SNAPSHOT_STEP chunks, then its end
+ * marker, after which the catch-up goes on from the log as usual (the tail above snap_seq). */
+static pump_sent_t
+pump_snapshot_step(const pump_ctx_t *ctx, presence_peer_t *peer, MDB_txn *txn)
+{
+    uint8_t *frame = NULL;
+    size_t len = 0;
+    char last[WIRE_MAX_IDENT + 1];
+    if (!peer->snap_begun) {
+        if (dirhub_snapshot_begin_frame(ctx->store, txn, &peer->snap_seq, &frame, &len) != 0)
+            return PUMP_BUSY;
+        pump_sent_t sent = pump_send(ctx, peer, frame, len);
+        free(frame);
+        if (sent != PUMP_SENT)
+            return sent;
+        peer->snap_begun = true;
+        log_info("pump: %s is sent a directory snapshot as of %llu", peer->agency,
+                 (unsigned long long)peer->snap_seq);
+    }
+    for (int i = 0; i < BROKER_SNAPSHOT_STEP; i++) {
+        last[0] = '\0'; /* stays empty when the end marker is sent */
+        int rc = dirhub_snapshot_chunk(ctx->store, txn, peer->snap_seq, peer->snap_after,
+                                       WIRE_MAX_FRAME, BROKER_SNAPSHOT_CHUNK, &frame, &len, last);
+        if (rc == REFNET_ENOTFOUND)
+            rc = dirhub_snapshot_end_frame(peer->snap_seq, peer->snap_after, &frame, &len);
+        if (rc) {
+            log_error("pump: directory snapshot for %s failed: %s", peer->agency,
+                      refnet_strerror(rc));
+            return PUMP_BUSY;
+        }
+        bool end = last[0] == '\0';
+        pump_sent_t sent = pump_send(ctx, peer, frame, len);
+        free(frame);
+        if (sent != PUMP_SENT)
+            return sent;
+        ctx->counters->dir_updates++;
+        if (end) {
+            peer->snapshot = false;
+            peer->sync_after = peer->snap_seq;
+            return PUMP_SENT;
+        }
+        snprintf(peer->snap_after, sizeof peer->snap_after, "%s", last);
+    }
+    return PUMP_SENT;
+}
+
 /* Sends up to BROKER_SYNC_STEP updates after peer->sync_after, and DirSyncDone at the end. */
 static pump_sent_t
 pump_sync_step(const pump_ctx_t *ctx, presence_peer_t *peer, MDB_txn *txn)
 {
+    if (peer->snapshot)
+        return pump_snapshot_step(ctx, peer, txn);
     for (int i = 0; i < BROKER_SYNC_STEP; i++) {
         uint64_t seq = 0;
         uint8_t *frame = NULL;
@@ -172,6 +221,7 @@ pump_fanout(const pump_ctx_t *ctx, const uint8_t *frame, size_t len, uint64_t se
             ctx->counters->dir_updates++;
         } else if (sent == PUMP_BUSY) {
             peer->syncing = true;
+            peer->snapshot = false;
             peer->sync_after = seq - 1;
         }
     }

@@ -1,7 +1,9 @@
 /* pump: what the broker sends on its own initiative, after a commit or on a timer.
  *
  * For each peer with work pending it runs one step of a directory catch-up (DirUpdate frames
- * from the peer's sync position, then DirSyncDone{head}) and sends mailbox deliveries from the
+ * from the peer's sync position, then DirSyncDone{head}; for a snapshot, first the begin
+ * marker, BROKER_SNAPSHOT_STEP chunks per step and the end marker, then the log from the
+ * snapshot's seq) and sends mailbox deliveries from the
  * peer's cursor until BROKER_WINDOW are in flight. It also fans a new DirUpdate out to every
  * connected peer and restarts deliveries that stayed unacknowledged for BROKER_REDELIVER_MS.
  *

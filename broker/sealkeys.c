@@ -39,6 +39,8 @@ sealkeys_announce(store_t *store,
     if (rc)
         return rc;
     Refnet__AgencyRecord *rec = (Refnet__AgencyRecord *)pbuf_msg(pb);
+    if (rec->revoked_at_ms)
+        goto out; /* a revoked agency's key is frozen with its revocation */
     if (rec->box_public_key.len == SEAL_KEY_LEN &&
         memcmp(rec->box_public_key.data, box_pk, SEAL_KEY_LEN) == 0 &&
         rec->box_key_sig.len == SEAL_SIGNATURE_LEN)
@@ -64,20 +66,23 @@ out:
     return rc;
 }
 
-/* Encodes the AgencyKey of one decoded record, or REFNET_ENOTFOUND when it has none. */
+/* Encodes the AgencyKey of one decoded record: its signed binding, or once it is revoked
+ * its signed revocation. REFNET_ENOTFOUND when it has neither. */
 static int
 sealkeys_encode(const Refnet__AgencyRecord *rec, uint8_t **frame, size_t *len)
 {
     Refnet__Envelope env = REFNET__ENVELOPE__INIT;
     Refnet__AgencyKey key = REFNET__AGENCY_KEY__INIT;
     uint8_t msg_id[UID_MSGID_LEN];
-    if (rec->revoked_at_ms != 0 || rec->box_public_key.len != SEAL_KEY_LEN ||
-        rec->box_key_sig.len != SEAL_SIGNATURE_LEN)
+    const ProtobufCBinaryData *sig = rec->revoked_at_ms ? &rec->revoked_sig : &rec->box_key_sig;
+    if (rec->box_public_key.len != SEAL_KEY_LEN || sig->len != SEAL_SIGNATURE_LEN)
         return REFNET_ENOTFOUND;
     key.agency_id = rec->id;
     key.box_public_key = rec->box_public_key;
     key.issued_at_ms = rec->box_key_at_ms;
-    key.signature = rec->box_key_sig;
+    key.signature = *sig;
+    key.revoked = rec->revoked_at_ms != 0;
+    key.revoked_at_ms = rec->revoked_at_ms;
     wire_stamp(&env, msg_id);
     env.body_case = REFNET__ENVELOPE__BODY_AGENCY_KEY;
     env.agency_key = &key;

@@ -4,6 +4,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agencies.h"
 #include "broker_limits.h"
@@ -166,5 +167,45 @@ setup_enroll(const char *dir,
         if (rc)
             setup_why(why, "the enrolment is stored but its certificate could not be written");
     }
+    return rc;
+}
+
+/* The certificate goes at once, so zauth refuses the key even before a broker reloads. */
+static void
+setup_remove_cert(const char *dir, const char *id)
+{
+    char certs[PATH_MAX_LEN], path[PATH_MAX_LEN], file[WIRE_MAX_IDENT + 8];
+    snprintf(file, sizeof file, "%s.cert", id);
+    if (path_join(certs, sizeof certs, dir, SETUP_CERTS_DIR) == 0 &&
+        path_join(path, sizeof path, certs, file) == 0)
+        unlink(path);
+}
+
+int
+setup_revoke(const char *dir, const char *id, size_t map_size_mb, bool *already, char *why)
+{
+    store_t *store = NULL;
+    MDB_txn *txn = NULL;
+    uint8_t sign_pk[SEAL_KEY_LEN], sign_sk[SEAL_SIGN_SECRET_LEN];
+    char own[KEYS_Z85_LEN];
+    int rc = keys_load_public(dir, SETUP_BROKER_KEY, own);
+    if (rc) {
+        setup_why(why, "the folder is not a broker folder (run refnet-broker init)");
+        return REFNET_ENOTFOUND;
+    }
+    rc = setup_sign_key(dir, sign_pk, sign_sk);
+    if (!rc)
+        rc = bstore_open(&store, dir, map_size_mb);
+    if (!rc)
+        rc = store_begin(store, false, &txn);
+    if (!rc)
+        rc = agencies_revoke(store, txn, id, clock_now_ms(), sign_sk, already, why);
+    if (!rc)
+        rc = store_commit(&txn);
+    store_abort(&txn);
+    store_destroy(&store);
+    sodium_memzero(sign_sk, sizeof sign_sk);
+    if (!rc)
+        setup_remove_cert(dir, id);
     return rc;
 }

@@ -60,4 +60,12 @@ int setup_enroll(const char *dir,
                  size_t map_size_mb,
                  char *why);
 
+/* Revokes agency `id` in broker folder `dir` directly in LMDB (agencies_revoke, signing the
+ * revocation with DIR/sign.key) and removes DIR/certs/ID.cert. For a stopped broker: a
+ * running one is asked through its admin socket instead, and would otherwise notice the
+ * change only at its next enrolment check. Sets *already when it was revoked before. Returns
+ * 0, REFNET_ENOTFOUND (not a broker folder, or no such agency), or a store error; `why` as
+ * above. */
+int setup_revoke(const char *dir, const char *id, size_t map_size_mb, bool *already, char *why);
+
 #endif

@@ -320,6 +320,36 @@ validate_string_list(
     return 0;
 }
 
+/* One opening period: a weekday set and two minute marks that are not the same moment. */
+static int
+validate_schedule_at(const Refnet__Schedule *sc, const char *path, size_t i, char *why)
+{
+    if (!sc)
+        return validate_fail(why, "%s.schedules[%zu] is missing", path, i);
+    if (sc->weekdays == 0 || sc->weekdays > 127)
+        return validate_fail(why, "%s.schedules[%zu].weekdays must name 1 to 7 days (bits 0-6)",
+                             path, i);
+    if (sc->opens_at >= WIRE_DAY_MINUTES || sc->closes_at == 0 || sc->closes_at > WIRE_DAY_MINUTES)
+        return validate_fail(why, "%s.schedules[%zu] has a time outside the day", path, i);
+    if (sc->opens_at == sc->closes_at)
+        return validate_fail(why, "%s.schedules[%zu] opens and closes at the same minute", path, i);
+    return 0;
+}
+
+/* Age bounds and opening hours: the parts the search filters on besides availability. */
+static int
+validate_eligibility(const Refnet__Service *svc, const char *path, char *why)
+{
+    if (svc->minimum_age > WIRE_MAX_AGE || svc->maximum_age > WIRE_MAX_AGE)
+        return validate_fail(why, "%s: ages are 0 to %d years", path, WIRE_MAX_AGE);
+    if (svc->maximum_age > 0 && svc->minimum_age > svc->maximum_age)
+        return validate_fail(why, "%s.minimum_age is above maximum_age", path);
+    int rc = check_count(path, "schedules", svc->n_schedules, 0, WIRE_MAX_SCHEDULES, why);
+    for (size_t i = 0; rc == 0 && i < svc->n_schedules; i++)
+        rc = validate_schedule_at(svc->schedules[i], path, i, why);
+    return rc;
+}
+
 static int
 validate_service_at(const Refnet__Service *svc, const char *path, char *why)
 {
@@ -348,6 +378,8 @@ validate_service_at(const Refnet__Service *svc, const char *path, char *why)
         rc = validate_availability_parts(svc->capacity, svc->intake, path, why);
     if (rc == 0)
         rc = check_time(path, "updated_at_ms", svc->updated_at_ms, true, why);
+    if (rc == 0)
+        rc = validate_eligibility(svc, path, why);
     return rc;
 }
 
@@ -867,6 +899,47 @@ validate_mail(const Refnet__Mail *mail, char *why)
     return validate_mail_at(mail, "mail", why);
 }
 
+/* A snapshot chunk: live services only, ids strictly ascending and above `after`, so a node
+ * can tell exactly which of its ids the chunk covers. */
+static int
+validate_snapshot_chunk(const Refnet__DirSnapshotChunk *m, char *why)
+{
+    if (m->after[0] && !validate_ident(m->after))
+        return validate_fail(why, "snapshot_chunk.after is not an identifier");
+    if (m->n_updates == 0 || m->n_updates > WIRE_MAX_SNAPSHOT_UPDATES)
+        return validate_fail(why, "snapshot_chunk.updates must hold 1 to %d services",
+                             WIRE_MAX_SNAPSHOT_UPDATES);
+    const char *prev = m->after;
+    for (size_t i = 0; i < m->n_updates; i++) {
+        const Refnet__DirUpdate *up = m->updates[i];
+        char inner[WIRE_WHY_LEN];
+        if (validate_update(up, inner) != 0)
+            return validate_fail(why, "snapshot_chunk.updates[%zu]: %s", i, inner);
+        if (up->withdrawn)
+            return validate_fail(why, "snapshot_chunk.updates[%zu] is a tombstone", i);
+        if (strcmp(up->service_id, prev) <= 0)
+            return validate_fail(why, "snapshot_chunk.updates[%zu] is out of order", i);
+        prev = up->service_id;
+    }
+    return 0;
+}
+
+static int
+validate_snapshot_end(const Refnet__DirSnapshotEnd *m, char *why)
+{
+    if (m->after[0] && !validate_ident(m->after))
+        return validate_fail(why, "snapshot_end.after is not an identifier");
+    return 0;
+}
+
+static int
+validate_digest(const Refnet__DirDigest *m, char *why)
+{
+    if (m->digest.len != WIRE_DIGEST_LEN)
+        return validate_fail(why, "digest.digest must be %d bytes", WIRE_DIGEST_LEN);
+    return check_msgid("digest", "ref", &m->ref, true, why);
+}
+
 /* Dispatches on the body: one validator per body type. Bodies without fields to check (ping,
  * pong, sync, sync_done) are valid by construction, since every uint64 is acceptable. */
 static int
@@ -909,6 +982,15 @@ validate_body(const Refnet__Envelope *env, char *why)
         return validate_admin_request(env->admin_request, why);
     case REFNET__ENVELOPE__BODY_ADMIN_REPLY:
         return validate_admin_reply(env->admin_reply, why);
+    case REFNET__ENVELOPE__BODY_SNAPSHOT_BEGIN:
+    case REFNET__ENVELOPE__BODY_DIGEST_REQUEST:
+        return 0;
+    case REFNET__ENVELOPE__BODY_SNAPSHOT_CHUNK:
+        return validate_snapshot_chunk(env->snapshot_chunk, why);
+    case REFNET__ENVELOPE__BODY_SNAPSHOT_END:
+        return validate_snapshot_end(env->snapshot_end, why);
+    case REFNET__ENVELOPE__BODY_DIGEST:
+        return validate_digest(env->digest, why);
     case REFNET__ENVELOPE__BODY__NOT_SET:
     default:
         break;

@@ -190,6 +190,16 @@ wire_body_name(Refnet__Envelope__BodyCase body)
         return "admin_request";
     case REFNET__ENVELOPE__BODY_ADMIN_REPLY:
         return "admin_reply";
+    case REFNET__ENVELOPE__BODY_SNAPSHOT_BEGIN:
+        return "snapshot_begin";
+    case REFNET__ENVELOPE__BODY_SNAPSHOT_CHUNK:
+        return "snapshot_chunk";
+    case REFNET__ENVELOPE__BODY_SNAPSHOT_END:
+        return "snapshot_end";
+    case REFNET__ENVELOPE__BODY_DIGEST_REQUEST:
+        return "digest_request";
+    case REFNET__ENVELOPE__BODY_DIGEST:
+        return "digest";
     default:
         break;
     }

@@ -40,6 +40,13 @@
 #define WIRE_MAX_TAXONOMY 16
 /* Languages per service. */
 #define WIRE_MAX_LANGUAGES 16
+/* Opening periods per service: a different period for each day of the week, twice over
+ * (split shifts), still fits; bounds the work of an "open now" check. */
+#define WIRE_MAX_SCHEDULES 16
+/* Ages in years for eligibility (minimum_age, maximum_age): above any human age. */
+#define WIRE_MAX_AGE 150
+/* Minutes in a day: Schedule.opens_at < this, Schedule.closes_at <= this. */
+#define WIRE_DAY_MINUTES 1440
 /* Encoded PersonPacket: the sum of its field limits above, rounded up. */
 #define WIRE_MAX_PERSON_PACKET (16 * 1024)
 /* A sealed PersonPacket: the clear limit plus the nonce and authenticator (base/seal.h). */
@@ -69,5 +76,11 @@
 #define WIRE_MAX_SEALED_REASON (WIRE_MAX_REASON + 8 + 40)
 /* Agencies and flow rows in one admin reply. */
 #define WIRE_MAX_ADMIN_ROWS 10000
+/* Services in one DirSnapshotChunk. The broker also stops adding services before the frame
+ * would pass WIRE_MAX_FRAME; 512 typical services (about 120 bytes each) fill a frame well,
+ * so a 100,000-service snapshot is a few hundred frames rather than 100,000. */
+#define WIRE_MAX_SNAPSHOT_UPDATES 512
+/* A directory digest (DirDigest.digest): BLAKE2b-256 sums, proto/dirdigest.h. */
+#define WIRE_DIGEST_LEN 32
 
 #endif

@@ -2,7 +2,8 @@
 # tests/run.sh: the whole refnet test suite, as CI runs it (.ci/run).
 #
 #   tests/run.sh           packages, then build/ (warnings are errors) and ctest, then the same
-#                          suite in build-asan/ under AddressSanitizer and UBSan
+#                          suite in build-asan/ under AddressSanitizer and UBSan, then every
+#                          libFuzzer target for REFNET_CI_FUZZ_SECONDS (default 10) in build-fuzz/
 #   tests/run.sh --quick   only the first pass
 #
 # Missing Debian packages are installed when run as root, and named otherwise (see
@@ -70,8 +71,20 @@ if ((QUICK == 0)); then
         rc=$?
         ((STATUS != 0)) || STATUS=$rc
     }
+    # Every fuzzer, briefly, from its committed corpus: a regression that a few seconds of
+    # fuzzing finds never reaches a release. About 1.5 minutes: the clang build, then each
+    # target for REFNET_CI_FUZZ_SECONDS. Long runs are tests/fuzz/run.sh's job.
+    say "Fuzzing each target for ${REFNET_CI_FUZZ_SECONDS:-10}s (tests/fuzz/run.sh)"
+    rc=0
+    tests/fuzz/run.sh "${REFNET_CI_FUZZ_SECONDS:-10}" "$ROOT/build-fuzz" || rc=$?
+    if ((rc == 77)); then
+        say "Fuzz step skipped: clang with libFuzzer is not available"
+    elif ((rc != 0)); then
+        say "Fuzz step failed with status $rc"
+        ((STATUS != 0)) || STATUS=$rc
+    fi
 else
-    say "Skipping the sanitizer pass (--quick)"
+    say "Skipping the sanitizer pass and the fuzz step (--quick)"
 fi
 
 if ((STATUS == 0)); then

@@ -65,7 +65,9 @@ cell_available(const json_t *row, char *buf, size_t len)
     }
     cli_fmt_value(a, avail, sizeof avail);
     cli_fmt_value(c, cap, sizeof cap);
-    snprintf(buf, len, "%s/%s", avail, cap);
+    /* Numbers older than the node's --stale-after-s are shown, but marked. */
+    snprintf(buf, len, "%s/%s%s", avail, cap,
+             json_is_true(json_object_get(row, "stale")) ? " stale" : "");
 }
 
 static void
@@ -73,6 +75,15 @@ cell_accepting(const json_t *row, char *buf, size_t len)
 {
     const json_t *a = json_object_get(row, "accepting");
     snprintf(buf, len, "%s", json_is_boolean(a) ? (json_is_true(a) ? "yes" : "no") : "-");
+}
+
+/* A revoked agency's services stay listed, marked, since no handoff can go to them. */
+static void
+cell_agency(const json_t *row, char *buf, size_t len)
+{
+    const char *agency = json_string_value(json_object_get(row, "agency"));
+    bool revoked = json_is_true(json_object_get(row, "agency_revoked"));
+    snprintf(buf, len, "%s%s", agency ? agency : "-", revoked ? " (revoked)" : "");
 }
 
 static void
@@ -85,18 +96,34 @@ cell_distance(const json_t *row, char *buf, size_t len)
         snprintf(buf, len, "-");
 }
 
+/* "page 2 of 7 (312 services)" under a search that has more than one page. */
+static void
+print_page_footer(FILE *out, const json_t *result)
+{
+    json_int_t total = json_integer_value(json_object_get(result, "total_items"));
+    json_int_t pages = json_integer_value(json_object_get(result, "total_pages"));
+    json_int_t page = json_integer_value(json_object_get(result, "page_number"));
+    if (pages > 1 || page > 1)
+        fprintf(out, "page %lld of %lld (%lld services)\n", (long long)page, (long long)pages,
+                (long long)total);
+}
+
 void
 cli_print_services(FILE *out, const json_t *result)
 {
     const json_t *rows = json_object_get(result, "services");
     static const cli_fmt_col_t cols[] = {
-        { "ID", "id", NULL, PRINT_ID_WIDTH },         { "NAME", "name", NULL, PRINT_NAME_WIDTH },
-        { "AGENCY", "agency", NULL, PRINT_ID_WIDTH }, { "AVAILABLE", NULL, cell_available, 0 },
-        { "ACCEPTING", NULL, cell_accepting, 0 },     { "DISTANCE", NULL, cell_distance, 0 },
+        { "ID", "id", NULL, PRINT_ID_WIDTH },
+        { "NAME", "name", NULL, PRINT_NAME_WIDTH },
+        { "AGENCY", NULL, cell_agency, PRINT_ID_WIDTH },
+        { "AVAILABLE", NULL, cell_available, 0 },
+        { "ACCEPTING", NULL, cell_accepting, 0 },
+        { "DISTANCE", NULL, cell_distance, 0 },
     };
     /* The distance column only means something for a search --near. */
     bool near = json_object_get(json_array_get(rows, 0), "distance_km") != NULL;
     cli_fmt_table(out, cols, near ? PRINT_N(cols) : PRINT_N(cols) - 1, rows, "no services found");
+    print_page_footer(out, result);
 }
 
 static void
@@ -161,9 +188,41 @@ void
 cli_print_revoked(FILE *out, const json_t *result)
 {
     char id[CLI_FMT_CELL_LEN], at[64];
+    json_int_t told = json_integer_value(json_object_get(result, "revocations_sent"));
     print_value(result, "id", id, sizeof id);
     print_value(result, "revoked_at", at, sizeof at);
     fprintf(out, "consent %s revoked at %s\n", id, at);
+    if (told > 0)
+        fprintf(out, "revocation sent to %lld agenc%s that received data under it\n",
+                (long long)told, told == 1 ? "y" : "ies");
+}
+
+static void
+print_revocation(FILE *out, const json_t *n)
+{
+    char agency[CLI_FMT_CELL_LEN / 2], at[64], ids[CLI_FMT_CELL_LEN / 2];
+    print_value(n, "agency", agency, sizeof agency);
+    print_value(n, "handoffs", ids, sizeof ids);
+    if (json_is_true(json_object_get(n, "acknowledged"))) {
+        print_value(n, "acknowledged_at", at, sizeof at);
+        fprintf(out, "revocation acknowledged by %s at %s (handoffs %s)\n", agency, at, ids);
+    } else {
+        print_value(n, "sent_at", at, sizeof at);
+        fprintf(out, "revocation pending at %s (sent %s; handoffs %s)\n", agency, at, ids);
+    }
+}
+
+void
+cli_print_consent(FILE *out, const json_t *result)
+{
+    json_t *copy = json_copy((json_t *)result);
+    const json_t *notices = json_object_get(result, "revocations");
+    size_t i;
+    json_t *n;
+    json_object_del(copy, "revocations");
+    cli_fmt_kv(out, copy, 0);
+    json_decref(copy);
+    json_array_foreach(notices, i, n) print_revocation(out, n);
 }
 
 void
@@ -207,6 +266,13 @@ cell_direction(const json_t *row, char *buf, size_t len)
                                         : "-");
 }
 
+/* Whether the person data of a handoff may still be used: "restricted" after a revocation. */
+static void
+cell_restricted(const json_t *row, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", json_is_true(json_object_get(row, "restricted")) ? "restricted" : "-");
+}
+
 void
 cli_print_handoffs(FILE *out, const json_t *result)
 {
@@ -219,6 +285,7 @@ cli_print_handoffs(FILE *out, const json_t *result)
         { "SERVICE", NULL, cell_service, PRINT_NAME_WIDTH },
         { "UPDATED", NULL, cell_updated, 0 },
         { "OUTCOME", "outcome", NULL, 0 },
+        { "DATA", NULL, cell_restricted, 0 },
     };
     cli_fmt_table(out, cols, PRINT_N(cols), json_object_get(result, "handoffs"), "no handoffs");
 }
@@ -338,6 +405,9 @@ cli_print_handoff(FILE *out, const json_t *result)
     print_handoff_head(out, result);
     print_handoff_times(out, result);
     print_person(out, json_object_get(result, "person"));
+    if (json_is_true(json_object_get(result, "restricted")))
+        print_field(out, 0, "restricted", result, "restricted_at");
+    print_field(out, 0, "notice", result, "redisclosure_notice");
     fputs("events:\n", out);
     if (json_array_size(events) == 0)
         fputs("  (none)\n", out);
@@ -347,7 +417,10 @@ cli_print_handoff(FILE *out, const json_t *result)
 static void
 cell_online(const json_t *row, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s", json_is_true(json_object_get(row, "online")) ? "yes" : "no");
+    if (json_is_true(json_object_get(row, "revoked")))
+        snprintf(buf, len, "revoked");
+    else
+        snprintf(buf, len, "%s", json_is_true(json_object_get(row, "online")) ? "yes" : "no");
 }
 
 static void

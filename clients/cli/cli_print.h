@@ -24,6 +24,9 @@ void cli_print_services(FILE *out, const json_t *result);
 void cli_print_persons(FILE *out, const json_t *result);
 /* {"consents":[...]} as a table with each consent's state (valid, revoked, not valid). */
 void cli_print_consents(FILE *out, const json_t *result);
+/* consent show: every element as "key: value", then one line per revocation sent: "revocation
+ * acknowledged by AGENCY at TIME" or "revocation pending at AGENCY (sent TIME)". */
+void cli_print_consent(FILE *out, const json_t *result);
 /* {"id","revoked_at"}. */
 void cli_print_revoked(FILE *out, const json_t *result);
 /* {"id","status"} after a handoff action. */

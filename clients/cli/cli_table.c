@@ -33,6 +33,10 @@
 #define TABLE_MAX_TTL_HOURS 720
 /* Largest page of search results the node returns (API.md). */
 #define TABLE_MAX_LIMIT 1000
+/* Highest page number the node accepts (API.md). */
+#define TABLE_MAX_PAGE 1000000
+/* Search orders (API.md "search"). */
+#define CHOICES_SORT "default|distance|name|updated|available"
 
 static int
 table_fail(char *why, const char *text)
@@ -176,7 +180,7 @@ static const cli_opt_t OPTS_AVAILABILITY[] = {
 static const cli_pos_t POS_SEARCH[] = {
     { .key = "text",
       .meta = "TEXT",
-      .help = "words to find in names, descriptions and taxonomy codes",
+      .help = "words that must all appear in the name, description or taxonomy codes",
       .rest = true },
 };
 
@@ -202,13 +206,49 @@ static const cli_opt_t OPTS_SEARCH[] = {
       .key = "available",
       .meta = NULL,
       .help = "only services with places free that accept referrals" },
+    { .flag = "accepting",
+      .kind = CLI_OPT_FLAG,
+      .key = "accepting",
+      .meta = NULL,
+      .help = "only services accepting referrals" },
+    { .flag = "language",
+      .kind = CLI_OPT_STRING,
+      .key = "language",
+      .meta = "CODE",
+      .help = "only services offered in this language (ISO 639 code, e.g. es)" },
+    { .flag = "age",
+      .kind = CLI_OPT_INT,
+      .key = "age",
+      .meta = "YEARS",
+      .help = "only services whose age range includes YEARS",
+      .min = 0,
+      .max = WIRE_MAX_AGE },
+    { .flag = "open-now",
+      .kind = CLI_OPT_FLAG,
+      .key = "open_now",
+      .meta = NULL,
+      .help = "only services whose schedule is open now (node's local time)" },
+    { .flag = "sort",
+      .kind = CLI_OPT_CHOICE,
+      .key = "sort",
+      .meta = CHOICES_SORT,
+      .help = "order: ready (available, accepting, fresh) first, then distance (default); "
+              "or distance, name, updated, available",
+      .choices = CHOICES_SORT },
     { .flag = "limit",
       .kind = CLI_OPT_INT,
       .key = "limit",
       .meta = "N",
-      .help = "at most N results (default 50)",
+      .help = "at most N results per page (default 50)",
       .min = 1,
       .max = TABLE_MAX_LIMIT },
+    { .flag = "page",
+      .kind = CLI_OPT_INT,
+      .key = "page",
+      .meta = "P",
+      .help = "show page P of the results (default 1)",
+      .min = 1,
+      .max = TABLE_MAX_PAGE },
 };
 
 static int
@@ -226,8 +266,12 @@ static const cli_opt_t OPTS_PERSON_ADD[] = {
       .kind = CLI_OPT_STRING,
       .key = "name",
       .meta = "NAME",
-      .help = "the person's name as they want it written",
-      .required = true },
+      .help = "the person's name as they want it written (required unless --from-handoff)" },
+    { .flag = "from-handoff",
+      .kind = CLI_OPT_STRING,
+      .key = "from_handoff",
+      .meta = "ID",
+      .help = "take the person from a received handoff's shared data (refused once restricted)" },
     { .flag = "contact",
       .kind = CLI_OPT_STRING,
       .key = "contact",
@@ -295,6 +339,19 @@ static const cli_opt_t OPTS_CONSENT_GRANT[] = {
       .meta = "NAME",
       .help = "who recorded the consent" },
 };
+
+/* A person is typed in, or taken from a received handoff: one of the two. */
+static int
+check_person_add(const json_t *args, char *why)
+{
+    bool from = json_object_get(args, "from_handoff") != NULL;
+    if (from == (json_object_get(args, "name") != NULL))
+        return table_fail(why, "person add needs --name NAME, or --from-handoff ID instead");
+    if (from && (json_object_get(args, "contact") || json_object_get(args, "preferred_contact") ||
+                 json_object_get(args, "language")))
+        return table_fail(why, "--from-handoff takes the person's details from the handoff");
+    return 0;
+}
 
 /* Every consent ends: by a date, an event, or both. */
 static int
@@ -387,6 +444,12 @@ static const cli_opt_t OPTS_HANDOFF_START[] = {
       .key = "accompany",
       .meta = NULL,
       .help = "the peer supporter goes with the person" },
+    { .flag = "substance-use",
+      .kind = CLI_OPT_FLAG,
+      .key = "substance_use",
+      .meta = NULL,
+      .help = "what is shared includes substance-use information (42 CFR Part 2): needs a "
+              "consent naming substance-use; the Part 2 redisclosure notice travels with it" },
     { .flag = "proposed-at",
       .kind = CLI_OPT_STRING,
       .key = "proposed_at",
@@ -594,8 +657,12 @@ static const cli_command_t TABLE[] = {
     { .name = "search",
       .summary = "search the local replica of the network's directory",
       .help = "Searches this node's replica of the directory, which works while the broker is "
-              "down. TEXT matches names, descriptions and taxonomy codes, ignoring case. With "
-              "--near, results are sorted by distance and carry distance_km.",
+              "down. Every word of TEXT must be a word of the name, description or a taxonomy "
+              "code, ignoring case. --taxonomy also matches the codes under it. Results that "
+              "are available, accepting and fresh come first, then by distance from --near "
+              "(which adds distance_km), then by name. Availability older than the node's "
+              "--stale-after-s (default 24 h) is marked stale. --json prints an HSDS API page: "
+              "total_items, total_pages, page_number, size, contents.",
       .op = "search",
       TABLE_POS(POS_SEARCH),
       TABLE_OPTS(OPTS_SEARCH),
@@ -624,13 +691,24 @@ static const cli_command_t TABLE[] = {
       TABLE_OPTS(OPTS_EXPORT),
       .check = check_export,
       .print = cli_print_kv },
+    { .name = "directory",
+      .sub = "verify",
+      .summary = "check that this node's directory replica equals the broker's",
+      .help = "Asks the broker for the digest of its directory at its current sequence number "
+              "and compares it with this node's replica at the same number (asking again while "
+              "the node catches up, for up to 5 s). Prints equal, seq, services and digest; a "
+              "difference is reported with both counts and exits 1.",
+      .op = "directory.verify",
+      .print = cli_print_kv },
     { .name = "person",
       .sub = "add",
       .summary = "record a person (kept on this node only); prints the id",
       .help = "Records a person in this node's store; nothing about them leaves the node without "
-              "their consent. Prints the new person id.",
+              "their consent. With --from-handoff, takes the person a received handoff shared "
+              "(refused once the sending agency revoked the consent). Prints the new person id.",
       .op = "person.add",
       TABLE_OPTS(OPTS_PERSON_ADD),
+      .check = check_person_add,
       .print = cli_print_id },
     { .name = "person",
       .sub = "list",
@@ -650,8 +728,11 @@ static const cli_command_t TABLE[] = {
       .print = cli_print_id },
     { .name = "consent",
       .sub = "revoke",
-      .summary = "revoke a consent now",
-      .help = "Revokes a consent at once: no new handoff can rely on it.",
+      .summary = "revoke a consent now, and tell the agencies that received data",
+      .help = "Revokes a consent at once: no new handoff can rely on it, and every agency that "
+              "received the person's data under it is sent a revocation; it restricts that data "
+              "(never shown or sent onward) and acknowledges. consent show lists the "
+              "acknowledgements.",
       .op = "consent.revoke",
       TABLE_POS(POS_CONSENT_ID),
       .print = cli_print_revoked },
@@ -667,18 +748,22 @@ static const cli_command_t TABLE[] = {
       .sub = "show",
       .summary = "show one consent in full",
       .help = "Shows every element of one consent: person, discloser, recipient, intermediary, "
-              "purpose, categories, dates, how it was obtained and by whom, and its revocation.",
+              "purpose, categories, dates, how it was obtained and by whom, and its revocation "
+              "with each agency told: \"revocation acknowledged by AGENCY at TIME\", or pending.",
       .op = "consent.show",
       TABLE_POS(POS_CONSENT_ID),
-      .print = cli_print_kv },
+      .print = cli_print_consent },
     { .name = "handoff",
       .sub = "start",
       .summary = "start a warm handoff to a service; prints the id",
       .help =
           "Starts a warm handoff of a person to a service of another agency. A valid consent of "
           "the person must cover that agency, the purpose referral and every category sent "
-          "(contact when the person has contact details, own-words, needs and notes when given); "
-          "otherwise nothing leaves the node and the command exits 3. Prints the new handoff id.",
+          "(contact when the person has contact details, own-words, needs and notes when given, "
+          "substance-use with --substance-use, which only a consent naming it covers and which "
+          "sends the 42 CFR Part 2 redisclosure notice along); a person whose data came from a "
+          "handoff now restricted is never sent onward. Otherwise nothing leaves the node and "
+          "the command exits 3. Prints the new handoff id.",
       .op = "handoff.start",
       TABLE_OPTS(OPTS_HANDOFF_START),
       .print = cli_print_id },
@@ -721,8 +806,9 @@ static const cli_command_t TABLE[] = {
     { .name = "handoff",
       .sub = "show",
       .summary = "show one handoff with the person's data and history",
-      .help = "Shows one handoff: status, agencies, service, times, the person's shared data and "
-              "the event history.",
+      .help = "Shows one handoff: status, agencies, service, times, the person's shared data (a "
+              "[restricted] stub once the consent was revoked), the 42 CFR Part 2 notice when "
+              "substance-use data was shared, and the event history.",
       .op = "handoff.show",
       TABLE_POS(POS_HANDOFF_ID),
       .print = cli_print_handoff },
@@ -738,9 +824,10 @@ static const cli_command_t TABLE[] = {
       .print = cli_print_milestone },
     { .name = "audit",
       .summary = "the accounting of disclosures: consents and data sent and received",
-      .help = "Lists this node's audit log: every consent granted or revoked, every disclosure "
-              "sent and every person's data received, with the agencies, the person, the "
-              "categories, the consent it rests on, the handoff and who acted. "
+      .help = "Lists this node's audit log: every consent granted, revoked or expired, every "
+              "disclosure sent, every person's data received, every revocation sent, "
+              "acknowledged or applied (data restricted), with the agencies, the person, the "
+              "categories, the consent it rests on, the handoff, who acted and the message id. "
               "refnet audit verify checks that none was altered.",
       .op = "audit.list",
       TABLE_OPTS(OPTS_AUDIT_LIST),

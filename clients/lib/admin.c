@@ -194,10 +194,14 @@ admin_nodes_json(const Refnet__AdminReply *reply)
     json_t *list = json_array();
     for (size_t i = 0; i < reply->n_agencies; i++) {
         const Refnet__AgencyInfo *a = reply->agencies[i];
-        json_array_append_new(
-            list, json_pack("{s:o, s:o, s:b, s:o, s:I}", "id", admin_string_json(a->id), "name",
-                            admin_string_json(a->name), "online", a->online, "last_seen",
-                            admin_time_json(a->last_seen_ms), "queued", (json_int_t)a->queued));
+        json_t *row = json_pack("{s:o, s:o, s:b, s:o, s:I}", "id", admin_string_json(a->id), "name",
+                                admin_string_json(a->name), "online", a->online, "last_seen",
+                                admin_time_json(a->last_seen_ms), "queued", (json_int_t)a->queued);
+        /* Frames the broker refused as malformed from this agency since it started. */
+        json_object_set_new(row, "bad_frames", json_integer((json_int_t)a->bad_frames));
+        /* Revoked by the administrator: its key is refused and no mail reaches it. */
+        json_object_set_new(row, "revoked", json_boolean(a->revoked));
+        json_array_append_new(list, row);
     }
     return json_pack("{s:o}", "agencies", list);
 }
@@ -257,6 +261,8 @@ refnet_admin_reply_json(const Refnet__AdminReply *reply, Refnet__AdminOp op)
         return admin_flow_json(reply);
     if (op == REFNET__ADMIN_OP__ADMIN_OP_DEAD_LETTERS)
         return admin_dead_json(reply);
+    if (op == REFNET__ADMIN_OP__ADMIN_OP_REVOKE_AGENCY)
+        return json_pack("{s:o}", "detail", admin_string_json(reply->detail));
     return admin_nodes_json(reply);
 }
 
@@ -275,7 +281,10 @@ admin_io_failed(refnet_admin_t *self, refnet_client_error_t *err)
 }
 
 static int
-admin_send(refnet_admin_t *self, Refnet__AdminOp op, refnet_client_error_t *err)
+admin_send(refnet_admin_t *self,
+           Refnet__AdminOp op,
+           const char *agency_id,
+           refnet_client_error_t *err)
 {
     Refnet__Envelope env = REFNET__ENVELOPE__INIT;
     Refnet__AdminRequest req = REFNET__ADMIN_REQUEST__INIT;
@@ -284,6 +293,7 @@ admin_send(refnet_admin_t *self, Refnet__AdminOp op, refnet_client_error_t *err)
     size_t len = 0;
     int rc;
     req.op = op;
+    req.agency_id = (char *)agency_id;
     wire_stamp(&env, msg_id);
     env.body_case = REFNET__ENVELOPE__BODY_ADMIN_REQUEST;
     env.admin_request = &req;
@@ -339,7 +349,11 @@ admin_reply(const Refnet__Envelope *env,
 }
 
 static int
-admin_request(refnet_admin_t *self, Refnet__AdminOp op, json_t **result, refnet_client_error_t *err)
+admin_request(refnet_admin_t *self,
+              Refnet__AdminOp op,
+              const char *agency_id,
+              json_t **result,
+              refnet_client_error_t *err)
 {
     zmq_msg_t frame;
     pbuf_t *decoded = NULL;
@@ -349,7 +363,8 @@ admin_request(refnet_admin_t *self, Refnet__AdminOp op, json_t **result, refnet_
     zmq_msg_init(&frame);
     if (!self->sock && (rc = admin_connect(self, err)) != 0)
         goto out;
-    if ((rc = admin_send(self, op, err)) != 0 || (rc = admin_recv(self, &frame, err)) != 0)
+    if ((rc = admin_send(self, op, agency_id, err)) != 0 ||
+        (rc = admin_recv(self, &frame, err)) != 0)
         goto out;
     rc = wire_decode(zmq_msg_data(&frame), zmq_msg_size(&frame), &decoded, why);
     if (rc != 0) {
@@ -366,17 +381,26 @@ out:
 int
 refnet_admin_nodes(refnet_admin_t *self, json_t **result, refnet_client_error_t *err)
 {
-    return admin_request(self, REFNET__ADMIN_OP__ADMIN_OP_NODES, result, err);
+    return admin_request(self, REFNET__ADMIN_OP__ADMIN_OP_NODES, "", result, err);
 }
 
 int
 refnet_admin_flow(refnet_admin_t *self, json_t **result, refnet_client_error_t *err)
 {
-    return admin_request(self, REFNET__ADMIN_OP__ADMIN_OP_FLOW, result, err);
+    return admin_request(self, REFNET__ADMIN_OP__ADMIN_OP_FLOW, "", result, err);
 }
 
 int
 refnet_admin_dead_letters(refnet_admin_t *self, json_t **result, refnet_client_error_t *err)
 {
-    return admin_request(self, REFNET__ADMIN_OP__ADMIN_OP_DEAD_LETTERS, result, err);
+    return admin_request(self, REFNET__ADMIN_OP__ADMIN_OP_DEAD_LETTERS, "", result, err);
+}
+
+int
+refnet_admin_revoke(refnet_admin_t *self,
+                    const char *agency,
+                    json_t **result,
+                    refnet_client_error_t *err)
+{
+    return admin_request(self, REFNET__ADMIN_OP__ADMIN_OP_REVOKE_AGENCY, agency, result, err);
 }

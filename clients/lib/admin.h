@@ -33,8 +33,8 @@ void refnet_admin_destroy(refnet_admin_t **self_p);
 void refnet_admin_set_timeout(refnet_admin_t *self, int timeout_ms);
 
 /* Asks the broker for the enrolled agencies and their presence. Returns 0 and sets *result to
- * {"agencies":[{"id","name","online","last_seen","queued"}]} (caller owns; last_seen is an ISO
- * time or null). On failure returns REFNET_ETIMEOUT (no answer in time; the next request uses a
+ * {"agencies":[{"id","name","online","last_seen","queued","bad_frames","revoked"}]} (caller
+ * owns; last_seen is an ISO time or null). On failure returns REFNET_ETIMEOUT (no answer in time; the next request uses a
  * new socket), REFNET_EDECODE / REFNET_EINVAL (the answer is not a valid reply), or the code of
  * the broker's refusal, and fills *err (may be NULL). */
 int refnet_admin_nodes(refnet_admin_t *self, json_t **result, refnet_client_error_t *err);
@@ -48,6 +48,16 @@ int refnet_admin_flow(refnet_admin_t *self, json_t **result, refnet_client_error
  * "expired_at","handoff_id"|null}]} (caller owns; times ISO), never any content. Failures as
  * for refnet_admin_nodes. */
 int refnet_admin_dead_letters(refnet_admin_t *self, json_t **result, refnet_client_error_t *err);
+
+/* Revokes agency `agency` now (ADMIN_OP_REVOKE_AGENCY): the broker stores the revocation,
+ * refuses the agency's key, says Bye to its connection and tells every node, then answers.
+ * Returns 0 and sets *result to {"detail": "agency ID is revoked" | "... was already revoked"}
+ * (caller owns), REFNET_ENOTFOUND for an agency that is not enrolled, or a failure as for
+ * refnet_admin_nodes. */
+int refnet_admin_revoke(refnet_admin_t *self,
+                        const char *agency,
+                        json_t **result,
+                        refnet_client_error_t *err);
 
 /* Converts a decoded AdminReply for request `op` into the JSON documented above (a new
  * document, caller owns). Exposed so the conversion can be tested without a broker. */

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "node_limits.h"
 #include "refnet_error.h"
+#include "rotate.h"
 #include "xmalloc.h"
 
 #define API_VERSION 1
@@ -26,6 +27,7 @@ struct api {
     api_stats_t stats;
     uint8_t seal_sk[SEAL_KEY_LEN]; /* this agency's sealing secret key, when has_seal_sk */
     bool has_seal_sk;
+    uint64_t stale_after_ms; /* search staleness (api_set_stale_after) */
 };
 
 typedef int (*api_fn)(apicall_t *c, json_t *args);
@@ -41,6 +43,7 @@ static const struct {
     { "service.availability", api_dir_availability, true },
     { "service.withdraw", api_dir_withdraw, true },
     { "search", api_dir_search, false },
+    { "directory.verify", api_dir_verify, true },
     { "directory.import", api_hsds_import, true },
     { "directory.export", api_hsds_export, false },
     { "person.add", api_people_person_add, true },
@@ -56,6 +59,7 @@ static const struct {
     { "handoff.show", api_handoff_show, false },
     { "audit.list", api_audit_list, false },
     { "audit.verify", api_audit_verify, false },
+    { "key.rotate", rotate_api, true },
 };
 
 api_t *
@@ -66,7 +70,14 @@ api_new(store_t *st, const char *agency, const char *name, const char *broker)
     self->agency = xstrdup(agency);
     self->name = xstrdup(name);
     self->broker = xstrdup(broker);
+    self->stale_after_ms = NODE_STALE_AFTER_DEFAULT_S * 1000ULL;
     return self;
+}
+
+void
+api_set_stale_after(api_t *self, uint64_t ms)
+{
+    self->stale_after_ms = ms;
 }
 
 void
@@ -233,7 +244,8 @@ api_handle(api_t *self, const void *data, size_t len, bool connected, api_outcom
                     .broker = self->broker,
                     .connected = connected,
                     .seal_sk = self->has_seal_sk ? self->seal_sk : NULL,
-                    .now = clock_now_ms() };
+                    .now = clock_now_ms(),
+                    .stale_after_ms = self->stale_after_ms };
     memset(out, 0, sizeof *out);
     self->stats.requests++;
     int rc = api_dispatch(self, &c, data, len);

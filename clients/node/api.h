@@ -47,6 +47,9 @@ api_t *api_new(store_t *st, const char *agency, const char *name, const char *br
 /* Gives the API this agency's sealing secret key (copied), which handoff.start seals with.
  * Without it handoff.start refuses to send person data. */
 void api_set_seal_key(api_t *self, const uint8_t sk[SEAL_KEY_LEN]);
+/* Sets the age after which search reports availability numbers as stale (0 = never; the
+ * default until set is NODE_STALE_AFTER_DEFAULT_S). */
+void api_set_stale_after(api_t *self, uint64_t ms);
 /* Frees it. Accepts NULL and *self_p == NULL; nulls *self_p. */
 void api_destroy(api_t **self_p);
 

@@ -2,10 +2,13 @@
 #include "api_dir.h"
 
 #include <string.h>
+#include <time.h>
 
+#include "dirsync.h"
 #include "jsonout.h"
 #include "node_limits.h"
 #include "outbox.h"
+#include "peerkeys.h"
 #include "refnet_error.h"
 #include "replica.h"
 #include "validate.h"
@@ -277,43 +280,195 @@ api_dir_read_near(apicall_t *c, json_t *args, replica_query_t *q)
     return 0;
 }
 
+/* The orders of --sort, by their API names. */
+static const char *const API_DIR_SORTS[] = {
+    [REPLICA_SORT_DEFAULT] = "default",     [REPLICA_SORT_DISTANCE] = "distance",
+    [REPLICA_SORT_NAME] = "name",           [REPLICA_SORT_UPDATED] = "updated",
+    [REPLICA_SORT_AVAILABLE] = "available",
+};
+
 static int
-api_dir_read_query(apicall_t *c, json_t *args, replica_query_t *q)
+api_dir_read_sort(apicall_t *c, json_t *args, replica_query_t *q)
 {
-    json_int_t limit = NODE_SEARCH_LIMIT_DEFAULT;
+    const char *sort = NULL;
+    int rc = apicall_text(c, args, "sort", false, 1, 16, &sort);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    for (size_t i = 0; i < sizeof API_DIR_SORTS / sizeof API_DIR_SORTS[0]; i++)
+        if (strcmp(sort, API_DIR_SORTS[i]) == 0) {
+            q->sort = (replica_sort_t)i;
+            return 0;
+        }
+    return apicall_fail(c, REFNET_EINVAL,
+                        "argument sort must be default, distance, name, updated or available");
+}
+
+/* "open_now" at "at_ms" (default: now), in the node's local time zone: schedules are kept in
+ * the local time of the place, and a node serves its own area. */
+static int
+api_dir_read_open(apicall_t *c, json_t *args, replica_query_t *q)
+{
+    json_int_t at = (json_int_t)c->now;
+    struct tm tm;
+    int rc = apicall_bool(c, args, "open_now", false, &q->open_now);
+    if (rc >= 0)
+        rc = apicall_int(c, args, "at_ms", false, (json_int_t)WIRE_MIN_TIME_MS,
+                         (json_int_t)WIRE_MAX_TIME_MS, &at);
+    if (rc < 0)
+        return rc;
+    time_t t = (time_t)(at / 1000);
+    if (!localtime_r(&t, &tm))
+        return apicall_fail(c, REFNET_EINVAL, "argument at_ms is not a usable time");
+    q->weekday = (unsigned)(tm.tm_wday + 6) % 7;
+    q->minute = (unsigned)(tm.tm_hour * 60 + tm.tm_min);
+    return 0;
+}
+
+static int
+api_dir_read_filters(apicall_t *c, json_t *args, replica_query_t *q)
+{
+    json_int_t age = 0;
     int rc = apicall_text(c, args, "text", false, 0, WIRE_MAX_NAME, &q->text);
     if (rc >= 0)
         rc = apicall_ident(c, args, "taxonomy", false, &q->taxonomy);
     if (rc >= 0)
+        rc = apicall_text(c, args, "language", false, WIRE_MIN_LANGUAGE, WIRE_MAX_LANGUAGE,
+                          &q->language);
+    if (rc >= 0)
         rc = apicall_bool(c, args, "available", false, &q->available);
+    if (rc >= 0)
+        rc = apicall_bool(c, args, "accepting", false, &q->accepting);
+    if (rc >= 0) {
+        rc = apicall_int(c, args, "age", false, 0, WIRE_MAX_AGE, &age);
+        q->has_age = rc == 0;
+        q->age = (unsigned)age;
+    }
+    return rc < 0 ? rc : 0;
+}
+
+static int
+api_dir_read_query(apicall_t *c, json_t *args, replica_query_t *q)
+{
+    json_int_t limit = NODE_SEARCH_LIMIT_DEFAULT, page = 1;
+    int rc = api_dir_read_filters(c, args, q);
     if (rc >= 0)
         rc = apicall_int(c, args, "limit", false, 1, NODE_SEARCH_LIMIT_MAX, &limit);
     if (rc >= 0)
+        rc = apicall_int(c, args, "page", false, 1, NODE_SEARCH_PAGE_MAX, &page);
+    if (rc >= 0)
         rc = api_dir_read_near(c, args, q);
+    if (rc >= 0)
+        rc = api_dir_read_sort(c, args, q);
+    if (rc >= 0)
+        rc = api_dir_read_open(c, args, q);
     q->limit = (size_t)limit;
+    q->page = (size_t)page;
+    q->now_ms = c->now;
+    q->stale_after_ms = c->stale_after_ms;
     return rc < 0 ? rc : 0;
+}
+
+static json_t *
+api_dir_schedules(const Refnet__Service *s)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < s->n_schedules; i++) {
+        const Refnet__Schedule *sc = s->schedules[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "weekdays", json_integer(sc->weekdays));
+        json_object_set_new(o, "opens_at", json_integer(sc->opens_at));
+        json_object_set_new(o, "closes_at", json_integer(sc->closes_at));
+        json_array_append_new(list, o);
+    }
+    return list;
+}
+
+/* One search hit (API.md "search"): everything said about a result is built here. */
+static json_t *
+api_dir_hit_json(const replica_hit_t *hit)
+{
+    const Refnet__DirRecord *rec = (const Refnet__DirRecord *)pbuf_msg(hit->rec);
+    const Refnet__Service *s = rec->service;
+    json_t *o = jsonout_service(rec, hit->has_distance, hit->distance_km);
+    json_object_set_new(o, "stale", json_boolean(hit->stale));
+    json_object_set_new(o, "minimum_age",
+                        s->minimum_age ? json_integer(s->minimum_age) : json_null());
+    json_object_set_new(o, "maximum_age",
+                        s->maximum_age ? json_integer(s->maximum_age) : json_null());
+    json_object_set_new(o, "schedules", api_dir_schedules(s));
+    return o;
+}
+
+/* The HSDS API Page wrapper around one page of hits. */
+static json_t *
+api_dir_page(const replica_query_t *q, const replica_result_t *r)
+{
+    json_t *page = json_object(), *list = json_array();
+    size_t pages = r->total / q->limit + (r->total % q->limit != 0);
+    for (size_t i = 0; i < r->n; i++)
+        json_array_append_new(list, api_dir_hit_json(&r->hits[i]));
+    json_object_set_new(page, "total_items", json_integer((json_int_t)r->total));
+    json_object_set_new(page, "total_pages", json_integer((json_int_t)pages));
+    json_object_set_new(page, "page_number", json_integer((json_int_t)q->page));
+    json_object_set_new(page, "size", json_integer((json_int_t)r->n));
+    json_object_set_new(page, "first_page", json_boolean(q->page == 1));
+    json_object_set_new(page, "last_page", json_boolean(q->page >= pages));
+    json_object_set_new(page, "empty", json_boolean(r->total == 0));
+    json_object_set(page, "contents", list);
+    /* The same list under its earlier name, for scripts written against it. */
+    json_object_set_new(page, "services", list);
+    return page;
+}
+
+/* Marks each hit whose agency the network revoked ("agency_revoked"), from the signed
+ * revocations peerkeys.h holds: its services stay listed, but no handoff can go to it. */
+static int
+api_dir_mark_revoked(apicall_t *c, json_t *page)
+{
+    size_t i;
+    json_t *hit;
+    json_array_foreach(json_object_get(page, "contents"), i, hit)
+    {
+        uint64_t at = 0;
+        const char *agency = json_string_value(json_object_get(hit, "agency"));
+        int rc = agency ? peerkeys_revoked(c->txn, c->st, agency, &at) : 0;
+        if (rc != 0)
+            return rc;
+        json_object_set_new(hit, "agency_revoked", json_boolean(at != 0));
+    }
+    return 0;
 }
 
 int
 api_dir_search(apicall_t *c, json_t *args)
 {
     replica_query_t q = { 0 };
-    replica_hit_t *hits = NULL;
-    size_t n = 0;
+    replica_result_t r = { 0 };
     int rc = api_dir_read_query(c, args, &q);
     if (rc != 0)
         return rc;
-    rc = replica_search(c->txn, c->st, &q, &hits, &n);
+    rc = replica_search(c->txn, c->st, &q, &r);
     if (rc != 0)
         return apicall_fail(c, rc, "cannot search the directory: %s", refnet_strerror(rc));
-    json_t *list = json_array();
-    for (size_t i = 0; i < n; i++) {
-        const Refnet__DirRecord *rec = (const Refnet__DirRecord *)pbuf_msg(hits[i].rec);
-        json_array_append_new(list,
-                              jsonout_service(rec, hits[i].has_distance, hits[i].distance_km));
-    }
-    replica_hits_free(&hits, n);
-    c->result = json_object();
-    json_object_set_new(c->result, "services", list);
+    c->result = api_dir_page(&q, &r);
+    replica_result_clear(&r);
+    rc = api_dir_mark_revoked(c, c->result);
+    if (rc != 0)
+        return apicall_fail(c, rc, "cannot read agency revocations: %s", refnet_strerror(rc));
+    return 0;
+}
+
+int
+api_dir_verify(apicall_t *c, json_t *args)
+{
+    (void)args;
+    if (!c->connected)
+        return apicall_fail(c, REFNET_EUNAVAIL,
+                            "the node is not connected to the broker; cannot compare digests");
+    int rc = dirsync_verify_request(c->txn, c->st, c->now, c->msg_id);
+    if (rc != 0)
+        return apicall_fail(c, rc, "cannot ask the broker for its digest: %s", refnet_strerror(rc));
+    c->pending = true;
+    snprintf(c->subject, sizeof c->subject, "%s", DIRSYNC_VERIFY_SUBJECT);
     return 0;
 }

@@ -16,5 +16,7 @@ int api_dir_publish(apicall_t *c, json_t *args);
 int api_dir_availability(apicall_t *c, json_t *args);
 int api_dir_withdraw(apicall_t *c, json_t *args);
 int api_dir_search(apicall_t *c, json_t *args);
+/* directory.verify: asks the broker for its directory digest (dirsync.h answers it). */
+int api_dir_verify(apicall_t *c, json_t *args);
 
 #endif

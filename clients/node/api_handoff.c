@@ -8,7 +8,9 @@
 #include "handoff.h"
 #include "jsonout.h"
 #include "node_limits.h"
+#include "persons.h"
 #include "refnet_error.h"
+#include "revoke.h"
 #include "wire.h"
 #include "xmalloc.h"
 
@@ -78,6 +80,8 @@ api_handoff_read_start(apicall_t *c, json_t *args, handoff_start_t *req)
     if (rc >= 0)
         rc = apicall_bool(c, args, "accompany", false, &req->accompany);
     if (rc >= 0)
+        rc = apicall_bool(c, args, "substance_use", false, &req->substance_use);
+    if (rc >= 0)
         rc = apicall_time(c, args, "proposed_at", false, &req->proposed_at_ms);
     if (rc >= 0)
         rc = apicall_int(c, args, "ttl_hours", false, 1, API_HANDOFF_MAX_TTL_HOURS, &ttl_hours);
@@ -125,7 +129,8 @@ api_handoff_update(apicall_t *c, json_t *args)
         rc = apicall_fail(c, REFNET_EINVAL, "argument outcome is not an outcome code");
     if (rc < 0)
         return rc;
-    rc = handoff_set_status(c->txn, c->st, c->agency, id, status, reason, outcome, c->now, why);
+    rc = handoff_update(c->txn, c->st, c->agency, id, status, reason, outcome, c->seal_sk, c->now,
+                        why);
     if (rc != 0)
         return api_handoff_fail(c, rc, why);
     c->result = json_pack("{s:s, s:s}", "id", id, "status", enums_status_name(status));
@@ -185,6 +190,7 @@ api_handoff_list_visit(void *ctx, const Refnet__HandoffRecord *h)
         l->rows = xrealloc(l->rows, l->cap * sizeof *l->rows);
     }
     l->rows[l->n].row = jsonout_handoff_row(h);
+    json_object_set_new(l->rows[l->n].row, "restricted", json_boolean(revoke_is_restricted(h)));
     l->rows[l->n].updated_at = h->updated_at_ms;
     l->n++;
     return 0;
@@ -248,18 +254,49 @@ api_handoff_list(apicall_t *c, json_t *args)
     return 0;
 }
 
-/* The person as the handoff disclosed them: the packet it carried (both sides keep it). */
+/* The person as the handoff disclosed them: the packet it carried (both sides keep it). Data
+ * restricted by a revocation shows as a stub with no person field. The Part 2 notice, if the
+ * packet carried one, goes into *notice (caller owns; null when none). */
 static json_t *
-api_handoff_person(const Refnet__HandoffRecord *h)
+api_handoff_person(const Refnet__HandoffRecord *h, bool restricted, json_t **notice)
 {
     pbuf_t *pb = NULL;
+    *notice = json_null();
     if (h->person_packet.len == 0 ||
         pbuf_unpack(&pb, &refnet__person_packet__descriptor, h->person_packet.data,
                     h->person_packet.len, WIRE_MAX_PERSON_PACKET) != 0)
         return NULL;
-    json_t *person = jsonout_packet((const Refnet__PersonPacket *)pbuf_msg(pb));
+    const Refnet__PersonPacket *p = (const Refnet__PersonPacket *)pbuf_msg(pb);
+    json_t *person = NULL;
+    if (p->redisclosure_notice[0]) {
+        json_decref(*notice);
+        *notice = jsonout_str(p->redisclosure_notice);
+    }
+    if (restricted)
+        person = json_pack("{s:s, s:b}", "name", REVOKE_REDACTED_NAME, "restricted", 1);
+    else
+        person = jsonout_packet(p);
     pbuf_destroy(&pb);
     return person;
+}
+
+/* Whether the person data of `h` is restricted: received data under a revoked consent, or a
+ * handoff this agency sent onward about a person taken from such data. */
+static int
+api_handoff_restricted(apicall_t *c, const Refnet__HandoffRecord *h, bool *out)
+{
+    pbuf_t *person = NULL;
+    *out = revoke_is_restricted(h);
+    if (*out || h->role != REFNET__HANDOFF_ROLE__HANDOFF_ROLE_SENDER || !h->person_id[0])
+        return 0;
+    int rc = persons_get(c->txn, c->st, h->person_id, &person);
+    if (rc == 0)
+        rc = revoke_check_onward(c->txn, c->st, (const Refnet__PersonRecord *)pbuf_msg(person),
+                                 NULL);
+    pbuf_destroy(&person);
+    if (rc == REFNET_EFORBIDDEN)
+        *out = true;
+    return rc == REFNET_EFORBIDDEN || rc == REFNET_ENOTFOUND || rc == REFNET_EDECODE ? 0 : rc;
 }
 
 int
@@ -276,7 +313,18 @@ api_handoff_show(apicall_t *c, json_t *args)
     if (rc != 0)
         return apicall_fail(c, rc, "cannot read the handoff: %s", refnet_strerror(rc));
     const Refnet__HandoffRecord *h = (const Refnet__HandoffRecord *)pbuf_msg(pb);
-    c->result = jsonout_handoff(h, api_handoff_person(h));
+    bool restricted = false;
+    rc = api_handoff_restricted(c, h, &restricted);
+    if (rc != 0) {
+        pbuf_destroy(&pb);
+        return apicall_fail(c, rc, "cannot read the handoff's person: %s", refnet_strerror(rc));
+    }
+    json_t *notice = NULL;
+    json_t *person = api_handoff_person(h, restricted, &notice);
+    c->result = jsonout_handoff(h, person);
+    json_object_set_new(c->result, "restricted", json_boolean(restricted));
+    json_object_set_new(c->result, "restricted_at", jsonout_time(h->restricted_at_ms));
+    json_object_set_new(c->result, "redisclosure_notice", notice);
     pbuf_destroy(&pb);
     return 0;
 }

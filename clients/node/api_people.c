@@ -7,10 +7,12 @@
 #include "clock.h"
 #include "consent.h"
 #include "enums.h"
+#include "handoff.h"
 #include "jsonout.h"
 #include "node_limits.h"
 #include "persons.h"
 #include "refnet_error.h"
+#include "revoke.h"
 #include "validate.h"
 
 /* Who is recorded as intermediary on every consent: the network the node belongs to. */
@@ -55,14 +57,62 @@ api_people_parse_method(const char *s, int *out)
     return 0;
 }
 
+/* Takes the person of received handoff `hid` into this agency's own persons: the data as the
+ * handoff disclosed it, remembered as coming from it (the onward rule, revoke.h). Refused
+ * when that data is restricted. */
+static int
+api_people_person_from(apicall_t *c, const char *hid)
+{
+    Refnet__PersonRecord p = REFNET__PERSON_RECORD__INIT;
+    pbuf_t *h = NULL, *pkt = NULL;
+    char id[UID_STR_LEN];
+    int rc = handoff_get(c->txn, c->st, hid, &h);
+    if (rc == REFNET_ENOTFOUND)
+        return apicall_fail(c, rc, "there is no handoff with this id");
+    if (rc != 0)
+        return apicall_fail(c, rc, "cannot read the handoff: %s", refnet_strerror(rc));
+    const Refnet__HandoffRecord *rec = (const Refnet__HandoffRecord *)pbuf_msg(h);
+    if (revoke_is_restricted(rec))
+        rc = apicall_fail(c, REFNET_EFORBIDDEN,
+                          "the person's consent for handoff %s was revoked: the data is "
+                          "restricted and may not be used or sent onward",
+                          hid);
+    else if (rec->role != REFNET__HANDOFF_ROLE__HANDOFF_ROLE_RECEIVER ||
+             rec->person_packet.len == 0 ||
+             pbuf_unpack(&pkt, &refnet__person_packet__descriptor, rec->person_packet.data,
+                         rec->person_packet.len, WIRE_MAX_PERSON_PACKET) != 0)
+        rc = apicall_fail(c, REFNET_EINVAL, "handoff %s holds no received person data", hid);
+    if (rc == 0) {
+        const Refnet__PersonPacket *pp = (const Refnet__PersonPacket *)pbuf_msg(pkt);
+        p.name = pp->name;
+        p.contact = pp->contact;
+        p.preferred_contact = pp->preferred_contact;
+        p.language = pp->language;
+        p.from_handoff = rec->id;
+        rc = persons_add(c->txn, c->st, &p, c->now, id);
+        if (rc != 0)
+            rc = apicall_fail(c, rc, "cannot store the person: %s", refnet_strerror(rc));
+    }
+    if (rc == 0)
+        c->result = json_pack("{s:s}", "id", id);
+    pbuf_destroy(&pkt);
+    pbuf_destroy(&h);
+    return rc;
+}
+
 int
 api_people_person_add(apicall_t *c, json_t *args)
 {
     Refnet__PersonRecord p = REFNET__PERSON_RECORD__INIT;
-    const char *name = NULL, *contact = "", *language = "";
+    const char *name = NULL, *contact = "", *language = "", *from = NULL;
     int mode = 0;
     char id[UID_STR_LEN];
-    int rc = apicall_text(c, args, "name", true, 1, WIRE_MAX_NAME, &name);
+    int rc = apicall_uuid(c, args, "from_handoff", false, &from);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        return api_people_person_from(c, from);
+    rc = apicall_text(c, args, "name", true, 1, WIRE_MAX_NAME, &name);
     if (rc >= 0)
         rc = apicall_text(c, args, "contact", false, 0, WIRE_MAX_CONTACT, &contact);
     if (rc >= 0)
@@ -85,19 +135,41 @@ api_people_person_add(apicall_t *c, json_t *args)
     return 0;
 }
 
+typedef struct {
+    apicall_t *c;
+    json_t *list;
+} api_people_persons_t;
+
+/* A person taken from a received handoff whose data is now restricted is listed as a stub. */
 static int
 api_people_person_visit(void *ctx, const Refnet__PersonRecord *p)
 {
-    json_array_append_new(ctx, jsonout_person(p));
-    return 0;
+    api_people_persons_t *l = ctx;
+    json_t *row = jsonout_person(p);
+    int rc = 0;
+    if (p->from_handoff[0]) {
+        rc = revoke_check_onward(l->c->txn, l->c->st, p, NULL);
+        json_object_set_new(row, "from_handoff", jsonout_str(p->from_handoff));
+        json_object_set_new(row, "restricted", json_boolean(rc == REFNET_EFORBIDDEN));
+    }
+    if (rc == REFNET_EFORBIDDEN) {
+        json_object_set_new(row, "name", json_string(REVOKE_REDACTED_NAME));
+        json_object_set_new(row, "contact", json_null());
+        json_object_set_new(row, "preferred_contact", json_null());
+        json_object_set_new(row, "language", json_null());
+        rc = 0;
+    }
+    json_array_append_new(l->list, row);
+    return rc;
 }
 
 int
 api_people_person_list(apicall_t *c, json_t *args)
 {
     json_t *list = json_array();
+    api_people_persons_t l = { c, list };
     (void)args;
-    int rc = persons_each(c->txn, c->st, NODE_LIST_MAX, api_people_person_visit, list);
+    int rc = persons_each(c->txn, c->st, NODE_LIST_MAX, api_people_person_visit, &l);
     if (rc != 0) {
         json_decref(list);
         return apicall_fail(c, rc, "cannot list persons: %s", refnet_strerror(rc));
@@ -266,6 +338,9 @@ api_people_consent_revoke(apicall_t *c, json_t *args)
     int rc = apicall_uuid(c, args, "id", true, &id);
     if (rc != 0)
         return rc;
+    char actor[AUDIT_ACTOR_LEN];
+    size_t told = 0;
+    audit_actor(actor);
     rc = consent_revoke(c->txn, c->st, id, c->now);
     if (rc == 0)
         rc = api_people_audit_revoke(c, id);
@@ -273,11 +348,20 @@ api_people_consent_revoke(apicall_t *c, json_t *args)
         return apicall_fail(c, rc, "there is no consent with this id");
     if (rc == REFNET_EINVAL)
         return apicall_fail(c, rc, "the consent is already revoked");
+    if (rc == 0)
+        rc = revoke_propagate(c->txn, c->st, id, c->now, actor, &told);
+    /* The revocation and the mails that carry it commit together: a person's revocation is
+     * never recorded here without reaching the agencies that hold their data. */
+    if (rc == REFNET_EQUEUEFULL)
+        return apicall_fail(c, rc,
+                            "the outbox is full, so the agencies that received data cannot be "
+                            "told; nothing was revoked: try again when the broker is back");
     if (rc != 0)
         return apicall_fail(c, rc, "cannot revoke the consent: %s", refnet_strerror(rc));
     c->result = json_object();
     json_object_set_new(c->result, "id", json_string(id));
     json_object_set_new(c->result, "revoked_at", jsonout_time(c->now));
+    json_object_set_new(c->result, "revocations_sent", json_integer((json_int_t)told));
     return 0;
 }
 
@@ -313,6 +397,27 @@ api_people_consent_list(apicall_t *c, json_t *args)
     return 0;
 }
 
+/* The revocations sent for a consent: to whom, which handoffs, and whether acknowledged. */
+static json_t *
+api_people_notices(const Refnet__ConsentRecord *rec)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < rec->n_notices; i++) {
+        const Refnet__RevocationNotice *n = rec->notices[i];
+        json_t *o = json_object(), *ids = json_array();
+        for (size_t j = 0; j < n->n_handoff_ids; j++)
+            json_array_append_new(ids, jsonout_str(n->handoff_ids[j]));
+        json_object_set_new(o, "agency", jsonout_str(n->recipient));
+        json_object_set_new(o, "handoffs", ids);
+        json_object_set_new(o, "sent_at", jsonout_time(n->sent_at_ms));
+        json_object_set_new(o, "acknowledged", json_boolean(n->acked_at_ms != 0));
+        json_object_set_new(o, "acknowledged_at", jsonout_time(n->acked_at_ms));
+        json_object_set_new(o, "restricted_at", jsonout_time(n->restricted_at_ms));
+        json_array_append_new(list, o);
+    }
+    return list;
+}
+
 int
 api_people_consent_show(apicall_t *c, json_t *args)
 {
@@ -326,7 +431,10 @@ api_people_consent_show(apicall_t *c, json_t *args)
         return apicall_fail(c, rc, "there is no consent with this id");
     if (rc != 0)
         return apicall_fail(c, rc, "cannot read the consent: %s", refnet_strerror(rc));
-    c->result = jsonout_consent((const Refnet__ConsentRecord *)pbuf_msg(pb), c->now, true);
+    const Refnet__ConsentRecord *rec = (const Refnet__ConsentRecord *)pbuf_msg(pb);
+    c->result = jsonout_consent(rec, c->now, true);
+    json_object_set_new(c->result, "expiry_noted_at", jsonout_time(rec->expiry_noted_at_ms));
+    json_object_set_new(c->result, "revocations", api_people_notices(rec));
     pbuf_destroy(&pb);
     return 0;
 }

@@ -186,6 +186,14 @@ audit_event_name(Refnet__AuditEvent ev)
         return "disclosure-sent";
     case REFNET__AUDIT_EVENT__AUDIT_EVENT_DATA_RECEIVED:
         return "data-received";
+    case REFNET__AUDIT_EVENT__AUDIT_EVENT_CONSENT_EXPIRED:
+        return "consent-expired";
+    case REFNET__AUDIT_EVENT__AUDIT_EVENT_REVOCATION_SENT:
+        return "revocation-sent";
+    case REFNET__AUDIT_EVENT__AUDIT_EVENT_REVOCATION_ACKED:
+        return "revocation-acknowledged";
+    case REFNET__AUDIT_EVENT__AUDIT_EVENT_DATA_RESTRICTED:
+        return "data-restricted";
     default:
         return "unknown";
     }

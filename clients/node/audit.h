@@ -1,9 +1,10 @@
 /* audit: the node's accounting of disclosures, an append-only hash chain (db "audit", key =
  * u64 big-endian seq; the head seq is meta "audit_seq").
  *
- * One entry is written for every consent granted or revoked, every disclosure sent (handoff
- * start) and every person packet received, inside the same transaction as the event, so an
- * event and its entry commit together or not at all. Each entry's hash is BLAKE2b-256 over
+ * One entry is written for every consent granted, revoked or expired, every disclosure sent
+ * (handoff start), every person packet received, every revocation sent to a recipient and
+ * acknowledged by it, and every received packet restricted by a revocation, inside the same
+ * transaction as the event, so an event and its entry commit together or not at all. Each entry's hash is BLAKE2b-256 over
  * the entry encoded with an empty hash, and it carries the previous entry's hash: changing,
  * removing or reordering a stored entry breaks the chain, and audit_verify() names the first
  * entry where it breaks. The chain shows tampering; it does not prevent it.
@@ -55,7 +56,9 @@ int audit_each(MDB_txn *txn,
 /* Writes the name of the acting local user (the process's login or user name) into `out`,
  * or AUDIT_ACTOR_NODE when there is none. */
 void audit_actor(char out[AUDIT_ACTOR_LEN]);
-/* Short names: "consent-granted", ...; "altered", "removed", ... Never NULL. */
+/* Short names: "consent-granted", "consent-revoked", "consent-expired", "disclosure-sent",
+ * "data-received", "revocation-sent", "revocation-acknowledged", "data-restricted";
+ * "altered", "removed", ... Never NULL. */
 const char *audit_event_name(Refnet__AuditEvent ev);
 const char *audit_fault_name(audit_fault_t f);
 

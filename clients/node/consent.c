@@ -1,13 +1,18 @@
 /* consent: a person's consents and the disclosure check (see consent.h). */
 #include "consent.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "nodedb.h"
 #include "refnet_error.h"
+#include "xmalloc.h"
 
-/* A consent record is a few bounded strings and numbers. */
-#define CONSENT_MAX_RECORD (8 * 1024)
+/* A consent record is a few bounded strings and numbers, plus one revocation notice per
+ * recipient told (each at most WIRE_MAX_REVOKED_HANDOFFS ids of 36 bytes, about 10 KiB): 1 MiB
+ * leaves room for a consent "to any agency" revoked at a hundred of them. */
+#define CONSENT_MAX_RECORD (1024 * 1024)
 
 /* The rules in the order they are checked; a failing rule's index ranks how close a
  * candidate came, so the caller hears the most useful reason. */
@@ -117,6 +122,12 @@ consent_get(MDB_txn *txn, const store_t *st, const char *id, pbuf_t **out)
 {
     return store_get_msg(txn, store_db(st, NODEDB_CONSENTS), id, strlen(id),
                          &refnet__consent_record__descriptor, out);
+}
+
+int
+consent_put(MDB_txn *txn, const store_t *st, const Refnet__ConsentRecord *rec)
+{
+    return store_put_msg(txn, store_db(st, NODEDB_CONSENTS), rec->id, strlen(rec->id), &rec->base);
 }
 
 int
@@ -247,4 +258,72 @@ consent_each(MDB_txn *txn,
     consent_list_t l = { person, max, 0, visit, ctx };
     int rc = consent_walk(txn, st, consent_each_visit, &l);
     return rc == 1 ? 0 : rc;
+}
+
+/* ---- expiry ------------------------------------------------------------------------------- */
+
+typedef struct {
+    uint64_t now;
+    size_t max, n;
+    char **ids;
+} consent_expired_t;
+
+static int
+consent_expired_visit(void *ctx, pbuf_t **pb)
+{
+    consent_expired_t *x = ctx;
+    const Refnet__ConsentRecord *c = (const Refnet__ConsentRecord *)pbuf_msg(*pb);
+    if (c->revoked_at_ms != 0 || c->expires_at_ms == 0 || c->expires_at_ms > x->now ||
+        c->expiry_noted_at_ms != 0)
+        return 0;
+    if (x->n >= x->max)
+        return 1;
+    x->ids[x->n++] = xstrdup(c->id);
+    return 0;
+}
+
+/* Notes the expiry of consent `id` and appends its audit entry. */
+static int
+consent_note_one(MDB_txn *txn, const store_t *st, const char *id, uint64_t now)
+{
+    pbuf_t *pb = NULL;
+    Refnet__AuditEntry e = REFNET__AUDIT_ENTRY__INIT;
+    int rc = consent_get(txn, st, id, &pb);
+    if (rc != 0)
+        return rc;
+    Refnet__ConsentRecord *c = (Refnet__ConsentRecord *)pbuf_msg(pb);
+    c->expiry_noted_at_ms = now;
+    rc = consent_put(txn, st, c);
+    e.at_ms = now;
+    e.event = REFNET__AUDIT_EVENT__AUDIT_EVENT_CONSENT_EXPIRED;
+    e.discloser = c->discloser;
+    e.recipient = c->recipient;
+    e.person_id = c->person_id;
+    e.categories = c->categories;
+    e.n_categories = c->n_categories;
+    e.purpose = c->purpose;
+    e.consent_id = c->id;
+    e.actor = (char *)AUDIT_ACTOR_NODE;
+    if (rc == 0)
+        rc = audit_append(txn, st, &e);
+    pbuf_destroy(&pb);
+    return rc;
+}
+
+int
+consent_note_expired(MDB_txn *txn, const store_t *st, uint64_t now, size_t max, size_t *noted)
+{
+    /* Ids first, writes after: the walk's cursor is not disturbed by the updates. */
+    consent_expired_t x = { now, max, 0, xcalloc(max ? max : 1, sizeof(char *)) };
+    int rc = consent_walk(txn, st, consent_expired_visit, &x);
+    if (rc == 1)
+        rc = 0;
+    for (size_t i = 0; rc == 0 && i < x.n; i++)
+        rc = consent_note_one(txn, st, x.ids[i], now);
+    for (size_t i = 0; i < x.n; i++)
+        free(x.ids[i]);
+    free(x.ids);
+    if (noted)
+        *noted = rc == 0 ? x.n : 0;
+    return rc;
 }

@@ -5,7 +5,10 @@
  * names the person, the recipient agency (or "*", any agency in the network), the purpose and
  * every category being sent, and that is in force: not revoked, effective, not expired.
  * consent_check() is the pure rule; the rest reads and writes records inside a transaction
- * owned by the caller. Returned pbuf_t are the caller's and hold a Refnet__ConsentRecord.
+ * owned by the caller. Every category must be named by the consent itself, so substance-use
+ * (Part 2) data is covered only by a consent that names it. Revocation reaches the agencies
+ * that received data through revoke.h; expiry is recorded in the audit log once
+ * (consent_note_expired). Returned pbuf_t are the caller's and hold a Refnet__ConsentRecord.
  * Single-threaded. */
 #ifndef REFNET_CONSENT_H
 #define REFNET_CONSENT_H
@@ -46,6 +49,9 @@ int consent_add(MDB_txn *txn,
 /* Reads consent `id`. Returns 0 and *out, REFNET_ENOTFOUND, REFNET_EDECODE or a store
  * error. */
 int consent_get(MDB_txn *txn, const store_t *st, const char *id, pbuf_t **out);
+/* Writes consent record `rec` back under rec->id (revoke.h adds its notices). Returns 0 or a
+ * store error. */
+int consent_put(MDB_txn *txn, const store_t *st, const Refnet__ConsentRecord *rec);
 /* Revokes consent `id` at `now`. Returns 0, REFNET_ENOTFOUND, REFNET_EINVAL (already
  * revoked) or a store error. */
 int consent_revoke(MDB_txn *txn, const store_t *st, const char *id, uint64_t now);
@@ -62,6 +68,12 @@ int consent_find_valid(MDB_txn *txn,
                        uint64_t now,
                        pbuf_t **out,
                        const char **why);
+/* Records in the audit log, once per consent, that a consent passed its expiry date: every
+ * consent not revoked whose expires_at is at or before `now` and whose expiry is not noted yet
+ * gets a consent-expired entry (actor "node") and expiry_noted_at_ms = now, at most `max` of
+ * them per call. Sets *noted (may be NULL). Returns 0 or a store error. The node's loop calls
+ * it periodically; an expired consent is refused at use whether or not it was noted. */
+int consent_note_expired(MDB_txn *txn, const store_t *st, uint64_t now, size_t max, size_t *noted);
 /* Calls `visit` with every consent of `person` (all persons when NULL), in id order, at most
  * `max` of them; stops at the first non-zero return and returns it. */
 int consent_each(MDB_txn *txn,

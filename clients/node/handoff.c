@@ -17,6 +17,7 @@
 #include "persons.h"
 #include "refnet_error.h"
 #include "replica.h"
+#include "revoke.h"
 #include "validate.h"
 #include "wire.h"
 #include "xmalloc.h"
@@ -138,6 +139,8 @@ handoff_categories(const Refnet__PersonRecord *p,
         out[n++] = REFNET__CATEGORY__CATEGORY_OWN_WORDS;
     if (handoff_given(req->note))
         out[n++] = REFNET__CATEGORY__CATEGORY_NOTES;
+    if (req->substance_use)
+        out[n++] = REFNET__CATEGORY__CATEGORY_SUBSTANCE_USE;
     return n;
 }
 
@@ -161,6 +164,9 @@ handoff_packet(const Refnet__PersonRecord *p,
         pkt.needs = (char *)req->needs;
     if (handoff_given(req->note))
         pkt.notes = (char *)req->note;
+    /* Part 2 data may only travel with the regulation's notice prohibiting redisclosure. */
+    if (req->substance_use)
+        pkt.redisclosure_notice = (char *)HANDOFF_PART2_NOTICE;
     pbuf_pack(&pkt.base, out, len);
 }
 
@@ -290,6 +296,9 @@ handoff_lookup(MDB_txn *txn,
         return handoff_fail(why, rc, "there is no person with this id");
     if (rc != 0)
         return rc;
+    rc = revoke_check_onward(txn, st, (const Refnet__PersonRecord *)pbuf_msg(*person), why);
+    if (rc != 0)
+        return rc;
     rc = replica_get(txn, st, req->service_id, svc);
     if (rc == REFNET_ENOTFOUND)
         return handoff_fail(why, rc, "the directory has no service %s", req->service_id);
@@ -322,8 +331,11 @@ handoff_start_found(MDB_txn *txn,
     const char *cwhy = "no valid consent";
     size_t len = 0;
     h->ncats = handoff_categories(p, req, h->cats);
-    int rc = consent_find_valid(txn, st, req->person_id, h->receiver, NODE_PURPOSE_REFERRAL,
-                                h->cats, h->ncats, now, &consent, &cwhy);
+    int rc = peerkeys_refuse_revoked(txn, st, h->receiver, why, HANDOFF_WHY_LEN);
+    if (rc != 0)
+        return rc;
+    rc = consent_find_valid(txn, st, req->person_id, h->receiver, NODE_PURPOSE_REFERRAL, h->cats,
+                            h->ncats, now, &consent, &cwhy);
     if (rc == REFNET_ECONSENT)
         return handoff_fail(why, rc, "no valid consent covers agency %s for %s: %s", h->receiver,
                             NODE_PURPOSE_REFERRAL, cwhy);
@@ -419,16 +431,41 @@ handoff_load(MDB_txn *txn, const store_t *st, const char *id, pbuf_t **out, char
     return rc;
 }
 
+/* Seals `reason` for agency `to` as an encoded StepNote into *sealed (caller frees). */
+static int
+handoff_seal_reason(MDB_txn *txn,
+                    const store_t *st,
+                    const char *to,
+                    const char *reason,
+                    const uint8_t *seal_sk,
+                    ProtobufCBinaryData *sealed,
+                    char *why)
+{
+    Refnet__StepNote note = REFNET__STEP_NOTE__INIT;
+    ProtobufCBinaryData clear = { 0, NULL };
+    note.reason = (char *)reason;
+    pbuf_pack(&note.base, &clear.data, &clear.len);
+    int rc = seal_sk ? peerkeys_seal(txn, st, to, seal_sk, &clear, sealed) : REFNET_EFORBIDDEN;
+    free(clear.data);
+    if (rc == REFNET_EFORBIDDEN)
+        return handoff_fail(why, rc,
+                            "the reason cannot be sealed for agency %s (no sealing key vouched "
+                            "for by the broker); nothing was sent",
+                            to);
+    return rc;
+}
+
 int
-handoff_set_status(MDB_txn *txn,
-                   const store_t *st,
-                   const char *self,
-                   const char *id,
-                   Refnet__HandoffStatus to,
-                   const char *reason,
-                   Refnet__Outcome outcome,
-                   uint64_t now,
-                   char *why)
+handoff_update(MDB_txn *txn,
+               const store_t *st,
+               const char *self,
+               const char *id,
+               Refnet__HandoffStatus to,
+               const char *reason,
+               Refnet__Outcome outcome,
+               const uint8_t *seal_sk,
+               uint64_t now,
+               char *why)
 {
     pbuf_t *pb = NULL;
     const char *rule = "refused";
@@ -443,16 +480,37 @@ handoff_set_status(MDB_txn *txn,
         rc = handoff_fail(why, REFNET_ETRANSITION, "%s", rule);
         goto out;
     }
+    if (handoff_given(reason)) {
+        rc = handoff_seal_reason(txn, st, handoff_other_party(rec), reason, seal_sk,
+                                 &up.sealed_reason, why);
+        if (rc != 0)
+            goto out;
+    }
     ev.at_ms = up.at_ms = now;
     ev.by = (char *)self;
     ev.status = up.status = to;
-    ev.reason = up.reason = (char *)(reason ? reason : "");
+    ev.reason = (char *)(reason ? reason : ""); /* our own record keeps it in clear */
     ev.outcome = up.outcome = outcome;
     up.handoff_id = rec->id;
     rc = handoff_local_step(txn, st, rec, &ev, &up, now, why);
 out:
+    free(up.sealed_reason.data);
     pbuf_destroy(&pb);
     return rc;
+}
+
+int
+handoff_set_status(MDB_txn *txn,
+                   const store_t *st,
+                   const char *self,
+                   const char *id,
+                   Refnet__HandoffStatus to,
+                   const char *reason,
+                   Refnet__Outcome outcome,
+                   uint64_t now,
+                   char *why)
+{
+    return handoff_update(txn, st, self, id, to, reason, outcome, NULL, now, why);
 }
 
 int
@@ -547,7 +605,8 @@ handoff_check_remote(const Refnet__HandoffRecord *rec, const Refnet__HandoffUpda
     Refnet__HandoffStatus status = rec->status;
     const char *rule = "refused";
     if (up->status != REFNET__HANDOFF_STATUS__HANDOFF_STATUS_UNSPECIFIED) {
-        if (fsm_check(status, up->status, side, handoff_given(up->reason), &rule) != 0)
+        bool has_reason = handoff_given(up->reason) || up->sealed_reason.len > 0;
+        if (fsm_check(status, up->status, side, has_reason, &rule) != 0)
             return handoff_fail(why, REFNET_ETRANSITION, "%s", rule);
         status = up->status;
     }
@@ -664,6 +723,24 @@ handoff_apply_receipt(MDB_txn *txn, const store_t *st, const Refnet__Receipt *r,
 }
 
 int
+handoff_refused(MDB_txn *txn, const store_t *st, const char *id, const char *detail, uint64_t now)
+{
+    pbuf_t *pb = NULL;
+    Refnet__HandoffEvent ev = REFNET__HANDOFF_EVENT__INIT;
+    char reason[HANDOFF_WHY_LEN];
+    snprintf(reason, sizeof reason, "the network refused a step: %s",
+             detail && detail[0] ? detail : "no detail");
+    ev.at_ms = now;
+    ev.by = (char *)HANDOFF_BY_NETWORK;
+    ev.reason = reason;
+    int rc = handoff_get(txn, st, id, &pb);
+    if (rc == 0)
+        rc = handoff_put_step(txn, st, (const Refnet__HandoffRecord *)pbuf_msg(pb), &ev, now);
+    pbuf_destroy(&pb);
+    return rc;
+}
+
+int
 handoff_stored(MDB_txn *txn, const store_t *st, const char *id, uint64_t stored_at)
 {
     return handoff_set_time(txn, st, id, stored_at, false);
@@ -727,11 +804,73 @@ handoff_open_packet(MDB_txn *txn,
     return rc;
 }
 
+/* Opens a later step's sealed reason from `mail->from` into `out`. Returns 0 (out holds the
+ * reason), REFNET_ECRYPTO with *why (logged by the caller) or a store error. */
+static int
+handoff_open_reason(MDB_txn *txn,
+                    const store_t *st,
+                    const Refnet__Mail *mail,
+                    const uint8_t *seal_sk,
+                    char out[WIRE_MAX_REASON + 1],
+                    const char **why)
+{
+    ProtobufCBinaryData clear = { 0, NULL };
+    pbuf_t *pb = NULL;
+    if (!seal_sk) {
+        *why = "this node has no sealing key";
+        return REFNET_ECRYPTO;
+    }
+    int rc =
+        peerkeys_open(txn, st, mail->from, seal_sk, &mail->handoff->sealed_reason, &clear, why);
+    if (rc != 0)
+        return rc;
+    if (pbuf_unpack(&pb, &refnet__step_note__descriptor, clear.data, clear.len,
+                    WIRE_MAX_SEALED_REASON) != 0 ||
+        !validate_text(((const Refnet__StepNote *)pbuf_msg(pb))->reason, 1, WIRE_MAX_REASON)) {
+        *why = "its content is not a valid step note";
+        rc = REFNET_ECRYPTO;
+    } else {
+        snprintf(out, WIRE_MAX_REASON + 1, "%s", ((const Refnet__StepNote *)pbuf_msg(pb))->reason);
+    }
+    pbuf_destroy(&pb);
+    free(clear.data);
+    return rc;
+}
+
+/* handoff_apply_mail for a later step: its sealed reason, if any, is opened first. */
+static int
+handoff_receive_later(MDB_txn *txn,
+                      const store_t *st,
+                      const char *self,
+                      const Refnet__Mail *mail,
+                      const uint8_t *seal_sk,
+                      uint64_t now,
+                      char *why)
+{
+    char reason[WIRE_MAX_REASON + 1] = "";
+    const char *cwhy = "";
+    if (mail->content_case != REFNET__MAIL__CONTENT_HANDOFF || !mail->handoff ||
+        mail->handoff->sealed_reason.len == 0)
+        return handoff_apply_mail(txn, st, self, mail, now, why);
+    int rc = handoff_open_reason(txn, st, mail, seal_sk, reason, &cwhy);
+    if (rc != 0 && rc != REFNET_ECRYPTO)
+        return rc;
+    if (rc != 0)
+        log_error("handoff: the sealed reason of a step of handoff %s from %s was dropped: %s",
+                  mail->handoff->handoff_id, mail->from, cwhy);
+    Refnet__Mail copy = *mail;
+    Refnet__HandoffUpdate opened = *mail->handoff;
+    opened.reason = reason; /* sealed_reason stays: the state machine sees a reason was given */
+    copy.handoff = &opened;
+    return handoff_apply_mail(txn, st, self, &copy, now, why);
+}
+
 int
 handoff_receive(MDB_txn *txn,
                 const store_t *st,
                 const char *self,
                 const Refnet__Mail *mail,
+                const uint8_t *msg_id,
                 const uint8_t *seal_sk,
                 uint64_t now,
                 char *why,
@@ -742,7 +881,7 @@ handoff_receive(MDB_txn *txn,
     if (mail->content_case != REFNET__MAIL__CONTENT_HANDOFF || !up ||
         up->status != REFNET__HANDOFF_STATUS__HANDOFF_STATUS_REQUESTED ||
         up->person_packet.len == 0)
-        return handoff_apply_mail(txn, st, self, mail, now, why);
+        return handoff_receive_later(txn, st, self, mail, seal_sk, now, why);
     ProtobufCBinaryData clear = { 0, NULL };
     const char *cwhy = "";
     int rc = handoff_open_packet(txn, st, mail, seal_sk, &clear, &cwhy);
@@ -774,7 +913,7 @@ handoff_receive(MDB_txn *txn,
         rec.n_categories = up->n_categories;
         rec.consent_id = up->consent_id;
         rc = handoff_audit(txn, st, &rec, REFNET__AUDIT_EVENT__AUDIT_EVENT_DATA_RECEIVED,
-                           AUDIT_ACTOR_NODE, NULL, now);
+                           AUDIT_ACTOR_NODE, msg_id, now);
     }
     free(opened.person_packet.data);
     return rc;

@@ -1,6 +1,7 @@
 /* hsds_map: nested HSDS objects and directory Services from stored records (see hsds_map.h). */
 #include "hsds_map.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -239,6 +240,131 @@ hsds_map_location(MDB_txn *txn, store_t *st, const char *id, hsds_map_service_t 
     return rc == REFNET_ENOTFOUND ? 0 : rc;
 }
 
+/* Whole years from an HSDS age field; false when absent or out of range. */
+static bool
+hsds_map_age(json_t *row, const char *key, uint32_t *out)
+{
+    json_t *v = json_object_get(row, key);
+    double d = json_number_value(v);
+    if (!json_is_number(v) || !(d >= 0.0 && d <= WIRE_MAX_AGE))
+        return false;
+    *out = (uint32_t)d;
+    return true;
+}
+
+/* minimum_age and maximum_age; a pair out of order is left out rather than guessed at. */
+static void
+hsds_map_ages(json_t *row, hsds_map_service_t *s)
+{
+    uint32_t lo = 0, hi = 0;
+    bool has_lo = hsds_map_age(row, "minimum_age", &lo),
+         has_hi = hsds_map_age(row, "maximum_age", &hi);
+    if (has_lo && has_hi && hi > 0 && lo > hi)
+        return;
+    s->svc.minimum_age = has_lo ? lo : 0;
+    s->svc.maximum_age = has_hi ? hi : 0;
+}
+
+/* "HH:MM" or "HH:MM:SS" as minutes after midnight (24:00 allowed for a closing time). */
+static bool
+hsds_map_clock(const char *t, uint32_t *out)
+{
+    unsigned h = 0, m = 0, sec = 0;
+    char tail = '\0';
+    int n = t ? sscanf(t, "%2u:%2u:%2u%c", &h, &m, &sec, &tail) : 0;
+    if (n < 2 || n > 3 || m > 59 || sec > 59 || h * 60 + m > WIRE_DAY_MINUTES)
+        return false;
+    *out = h * 60 + m;
+    return true;
+}
+
+/* "MO,TU,..." as weekday bits (bit 0 Monday); 0 when a day is not understood. */
+static uint32_t
+hsds_map_byday(const char *byday)
+{
+    static const char *const days[] = { "MO", "TU", "WE", "TH", "FR", "SA", "SU" };
+    uint32_t mask = 0;
+    const char *p = byday;
+    while (p && *p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t n = strcspn(p, ", ");
+        if (n == 0)
+            break;
+        uint32_t bit = 0;
+        for (size_t d = 0; d < 7; d++)
+            if (n == 2 && strncmp(p, days[d], 2) == 0)
+                bit = 1u << d;
+        if (bit == 0)
+            return 0;
+        mask |= bit;
+        p += n;
+    }
+    return mask;
+}
+
+/* One HSDS schedule row as a weekly period, when it is one. */
+static void
+hsds_map_schedule_row(json_t *row, hsds_map_service_t *s)
+{
+    const char *freq = json_string_value(json_object_get(row, "freq"));
+    const char *byday = json_string_value(json_object_get(row, "byday"));
+    Refnet__Schedule init = REFNET__SCHEDULE__INIT, sc = init;
+    bool daily = freq && strcmp(freq, "DAILY") == 0;
+    if (s->svc.n_schedules >= WIRE_MAX_SCHEDULES ||
+        (freq && freq[0] && !daily && strcmp(freq, "WEEKLY") != 0))
+        return;
+    sc.weekdays = (byday && byday[0]) ? hsds_map_byday(byday) : daily ? 127u : 0u;
+    if (sc.weekdays == 0 ||
+        !hsds_map_clock(json_string_value(json_object_get(row, "opens_at")), &sc.opens_at) ||
+        !hsds_map_clock(json_string_value(json_object_get(row, "closes_at")), &sc.closes_at) ||
+        sc.opens_at >= WIRE_DAY_MINUTES || sc.closes_at == 0 || sc.opens_at == sc.closes_at)
+        return;
+    s->schedule[s->svc.n_schedules] = sc;
+    s->schedules[s->svc.n_schedules] = &s->schedule[s->svc.n_schedules];
+    s->svc.n_schedules++;
+}
+
+static void
+hsds_map_schedule_rows(json_t *rows, hsds_map_service_t *s)
+{
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        hsds_map_schedule_row(row, s);
+    }
+}
+
+/* Schedules of the service itself and of each of its service_at_locations. */
+static int
+hsds_map_schedules(MDB_txn *txn, store_t *st, const char *id, hsds_map_service_t *s)
+{
+    json_t *rows = NULL, *sals = NULL;
+    size_t i;
+    json_t *sal;
+    s->svc.schedules = s->schedules;
+    int rc = hsds_map_children(txn, st, "schedule", "service_id", id, &rows);
+    if (rc == 0) {
+        hsds_map_schedule_rows(rows, s);
+        rc = hsds_map_children(txn, st, "service_at_location", "service_id", id, &sals);
+    }
+    json_array_foreach(sals, i, sal)
+    {
+        const char *sid = json_string_value(json_object_get(sal, "id"));
+        json_t *more = NULL;
+        if (rc != 0 || !sid)
+            continue;
+        rc = hsds_map_children(txn, st, "schedule", "service_at_location_id", sid, &more);
+        if (rc == 0)
+            hsds_map_schedule_rows(more, s);
+        json_decref(more);
+    }
+    json_decref(rows);
+    json_decref(sals);
+    return rc;
+}
+
 /* A copy of `text` cut to at most `max` bytes without splitting a UTF-8 character. */
 static char *
 hsds_map_cut(const char *text, size_t max)
@@ -293,8 +419,11 @@ hsds_map_service(MDB_txn *txn,
         rc = hsds_map_languages(txn, st, id, out);
     if (rc == 0)
         rc = hsds_map_location(txn, st, id, out);
+    if (rc == 0)
+        rc = hsds_map_schedules(txn, st, id, out);
     if (rc != 0)
         return rc;
+    hsds_map_ages(row, out);
     if (out->svc.n_taxonomy == 0)
         return hsds_map_fail(why, id,
                              "no attribute links it to a taxonomy term, and the network "

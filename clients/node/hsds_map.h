@@ -28,6 +28,8 @@ int hsds_map_nest(MDB_txn *txn, store_t *st, const char *table, const char *id, 
 typedef struct {
     Refnet__Service svc;
     Refnet__Intake intake;
+    Refnet__Schedule schedule[WIRE_MAX_SCHEDULES];
+    Refnet__Schedule *schedules[WIRE_MAX_SCHEDULES];
     char *taxonomy[WIRE_MAX_TAXONOMY];
     char *languages[WIRE_MAX_LANGUAGES];
     char *description;
@@ -38,7 +40,10 @@ typedef struct {
  * mapping): name; description cut at WIRE_MAX_DESCRIPTION bytes on a character boundary;
  * taxonomy codes of the taxonomy terms its attributes link to; the language codes of its
  * languages; lat/lon of the location of its first service_at_location (when both are in
- * range); accepting referrals. Returns 0 (release *out with hsds_map_service_clear),
+ * range); minimum_age / maximum_age (whole years, when 0..WIRE_MAX_AGE and in order);
+ * weekly schedules linked to the service or to one of its service_at_locations (byday,
+ * opens_at, closes_at; freq WEEKLY or empty, or DAILY without byday; others are skipped, up to
+ * WIRE_MAX_SCHEDULES); accepting referrals. Returns 0 (release *out with hsds_map_service_clear),
  * REFNET_EINVAL with a sentence in `why` (HSDS_WHY_LEN bytes) when the result is not a
  * publishable Service (e.g. no taxonomy term), or the codes of hsds_get. */
 int hsds_map_service(MDB_txn *txn,

@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dirsync.h"
 #include "handoff.h"
 #include "log.h"
 #include "outbox.h"
 #include "peerkeys.h"
 #include "refnet_error.h"
 #include "replica.h"
+#include "revoke.h"
 #include "seen.h"
 #include "wire.h"
 
@@ -156,13 +158,44 @@ inbound_ack(inbound_batch_t *b, const ProtobufCBinaryData *id)
         memcpy(b->acks[b->nacks++], id->data, UID_MSGID_LEN);
 }
 
+/* Applies a revocation (receiver side) or its acknowledgement (sender side). */
+static int
+inbound_apply_revocation(inbound_batch_t *b, const Refnet__Mail *mail, const uint8_t *msg_id)
+{
+    size_t restricted = 0;
+    int rc;
+    if (mail->content_case == REFNET__MAIL__CONTENT_REVOCATION) {
+        rc = revoke_apply(b->txn, b->st, mail, msg_id, b->now, &restricted);
+        if (rc == 0) {
+            b->stats->revocations++;
+            log_info("inbound: agency %s revoked consent %s: %zu handoff(s) restricted", mail->from,
+                     mail->revocation->consent_id, restricted);
+        }
+    } else {
+        rc = revoke_apply_ack(b->txn, b->st, mail, msg_id, b->now);
+        if (rc == 0) {
+            b->stats->revocation_acks++;
+            log_info("inbound: agency %s acknowledged the revocation of consent %s", mail->from,
+                     mail->revocation_ack->consent_id);
+        }
+    }
+    if (rc == 0 || inbound_is_storage_error(rc))
+        return rc;
+    b->stats->mail_refused++;
+    log_warn("inbound: a revocation message from %s refused: %s", mail->from, refnet_strerror(rc));
+    return 0;
+}
+
 /* Applies the content of a mail not seen before. Refusals are logged; storage errors
  * returned. */
 static int
-inbound_apply_mail(inbound_batch_t *b, const Refnet__Mail *mail)
+inbound_apply_mail(inbound_batch_t *b, const Refnet__Mail *mail, const uint8_t *msg_id)
 {
     char why[HANDOFF_WHY_LEN] = "";
     int rc;
+    if (mail->content_case == REFNET__MAIL__CONTENT_REVOCATION ||
+        mail->content_case == REFNET__MAIL__CONTENT_REVOCATION_ACK)
+        return inbound_apply_revocation(b, mail, msg_id);
     if (mail->content_case == REFNET__MAIL__CONTENT_RECEIPT) {
         rc = handoff_apply_receipt(b->txn, b->st, mail->receipt, b->now);
         if (rc == 0)
@@ -172,7 +205,7 @@ inbound_apply_mail(inbound_batch_t *b, const Refnet__Mail *mail)
         return inbound_is_storage_error(rc) ? rc : 0;
     }
     handoff_packet_t packet = HANDOFF_PACKET_NONE;
-    rc = handoff_receive(b->txn, b->st, b->self, mail, b->seal_sk, b->now, why, &packet);
+    rc = handoff_receive(b->txn, b->st, b->self, mail, msg_id, b->seal_sk, b->now, why, &packet);
     if (packet == HANDOFF_PACKET_OPENED)
         b->stats->packets_opened++;
     else if (packet == HANDOFF_PACKET_DROPPED)
@@ -202,7 +235,7 @@ inbound_mail(inbound_batch_t *b, const Refnet__Envelope *env)
         inbound_ack(b, id);
         return;
     }
-    rc = inbound_apply_mail(b, env->mail);
+    rc = inbound_apply_mail(b, env->mail, id->len == UID_MSGID_LEN ? id->data : NULL);
     if (rc == 0)
         rc = seen_add(b->txn, b->st, id->data, id->len, b->now);
     if (rc != 0) {
@@ -231,6 +264,8 @@ inbound_settle(inbound_batch_t *b, const Refnet__Result *r, uint64_t key)
     const Refnet__OutboxItem *item = (const Refnet__OutboxItem *)pbuf_msg(pb);
     if (item->handoff_id[0] && r->status == REFNET__STATUS__STATUS_OK)
         rc = handoff_stored(b->txn, b->st, item->handoff_id, b->now);
+    else if (item->handoff_id[0])
+        rc = handoff_refused(b->txn, b->st, item->handoff_id, r->detail, b->now);
     if (rc == 0 || rc == REFNET_ENOTFOUND)
         rc = outbox_remove(b->txn, b->st, key);
     if (rc == 0 && r->status != REFNET__STATUS__STATUS_OK) {
@@ -240,7 +275,7 @@ inbound_settle(inbound_batch_t *b, const Refnet__Result *r, uint64_t key)
             log_warn("inbound: the broker refused a step of handoff %s: %s", item->handoff_id,
                      detail);
         else
-            log_warn("inbound: the broker refused a directory change: %s", detail);
+            log_warn("inbound: the broker refused a directory change or revocation: %s", detail);
     } else if (rc == 0) {
         b->stats->stored++;
     }
@@ -299,6 +334,10 @@ static const struct {
     { REFNET__ENVELOPE__BODY_AGENCY_KEY, inbound_agency_key },
     { REFNET__ENVELOPE__BODY_MAIL, inbound_mail },
     { REFNET__ENVELOPE__BODY_RESULT, inbound_result },
+    { REFNET__ENVELOPE__BODY_SNAPSHOT_BEGIN, dirsync_on_begin },
+    { REFNET__ENVELOPE__BODY_SNAPSHOT_CHUNK, dirsync_on_chunk },
+    { REFNET__ENVELOPE__BODY_SNAPSHOT_END, dirsync_on_end },
+    { REFNET__ENVELOPE__BODY_DIGEST, dirsync_on_digest },
 };
 
 void

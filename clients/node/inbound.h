@@ -8,7 +8,8 @@
  *
  * The handlers are one table from Envelope body to function. Session frames (Welcome, Pong)
  * update the link; directory frames update the replica; Mail is applied exactly once (seen.h)
- * and always acknowledged; Results settle outbox items. A Welcome's broker signing key is
+ * and always acknowledged (a consent revocation restricts the data it names and is answered,
+ * revoke.h); Results settle outbox items. A Welcome's broker signing key is
  * pinned if none is (peerkeys.h); an AgencyKey is stored once its signature verifies; a
  * handoff's sealed person packet is opened with the sender's verified key (handoff_receive).
  *
@@ -50,6 +51,8 @@ typedef struct {
     uint64_t packets_dropped; /* person packets that did not open or came unsealed (logged) */
     uint64_t keys_accepted;   /* agency sealing keys verified and stored */
     uint64_t keys_refused;    /* agency keys or broker signing keys refused (logged) */
+    uint64_t revocations;     /* consent revocations applied (received data restricted) */
+    uint64_t revocation_acks; /* acknowledgements of this agency's revocations */
 } inbound_stats_t;
 
 typedef struct {

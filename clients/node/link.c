@@ -35,6 +35,7 @@ struct link {
     char *server_key;
     zcert_t *cert;       /* borrowed */
     uint64_t rebuild_at; /* 0, or when to rebuild the sockets (monotonic ms) */
+    bool said_bye;       /* the broker said Bye: disconnected until rebuild_at */
     uint64_t rebuilds;   /* sockets built so far, to name each monitor endpoint uniquely */
     const char *agency;
     int heartbeat_ms;
@@ -223,6 +224,8 @@ link_session_end(link_t *self, uint64_t now)
 static void
 link_schedule_rebuild(link_t *self, uint64_t now)
 {
+    if (self->said_bye)
+        return; /* the broker's retry_after stands */
     uint64_t shift = self->stats.refused < 6 ? self->stats.refused - 1 : 5;
     uint64_t delay = (uint64_t)NODE_REBUILD_MIN_MS << shift;
     if (delay > NODE_REBUILD_MAX_MS)
@@ -237,6 +240,7 @@ link_rebuild_due(link_t *self, uint64_t now)
     if (!self->rebuild_at || now < self->rebuild_at)
         return;
     self->rebuild_at = 0;
+    self->said_bye = false;
     link_close_sockets(self);
     if (link_open_sockets(self) != 0) {
         log_error("link: cannot rebuild the broker connection; retrying");
@@ -244,6 +248,22 @@ link_rebuild_due(link_t *self, uint64_t now)
         return;
     }
     log_info("link: retrying the broker handshake");
+}
+
+void
+link_set_cert(link_t *self, zcert_t *cert, uint64_t now)
+{
+    self->cert = cert;
+    self->rebuild_at = 0;
+    self->said_bye = false;
+    link_session_end(self, now);
+    link_close_sockets(self);
+    if (link_open_sockets(self) != 0) {
+        log_error("link: cannot connect with the new key; retrying");
+        link_schedule_rebuild(self, now);
+        return;
+    }
+    log_info("link: reconnecting to the broker with the agency's new key");
 }
 
 static void
@@ -296,10 +316,33 @@ link_on_monitor(link_t *self, store_t *st, uint64_t now)
     }
 }
 
+/* The broker has stopped serving this connection (shun.h at the broker). The connection is
+ * closed at once, so nothing more is sent into a session nobody hears, and the sockets are
+ * rebuilt no sooner than the broker asked: retry_after_ms, or with 0 (the agency was revoked)
+ * after the longest reconnect interval, where a revoked key is refused at the handshake and
+ * the usual back-off takes over. Jitter keeps many nodes from coming back at once. */
+static void
+link_on_bye(link_t *self, const Refnet__Bye *bye, uint64_t now)
+{
+    uint64_t delay = bye->retry_after_ms ? bye->retry_after_ms : NODE_RECONNECT_IVL_MAX_MS;
+    self->stats.byes++;
+    log_warn("link: the broker said bye (%s); reconnecting in %llu s",
+             bye->reason[0] ? bye->reason : "no reason given",
+             (unsigned long long)((delay + 999) / 1000));
+    /* Disconnecting closes the connection but keeps the socket that the poll loop holds. */
+    if (zsock_disconnect(self->dealer, "%s", self->endpoint) != 0)
+        log_debug("link: disconnect: %s", zmq_strerror(zmq_errno()));
+    link_session_end(self, now);
+    self->said_bye = true;
+    self->rebuild_at = now + delay + randombytes_uniform((uint32_t)(delay / 8 + 1));
+}
+
 int
 link_recv(link_t *self, uint64_t now, pbuf_t **out, char why[WIRE_WHY_LEN])
 {
     zmq_msg_t msg;
+    if (self->said_bye)
+        return 1; /* what is still queued belongs to the session that ended */
     zmq_msg_init(&msg);
     if (zmq_msg_recv(&msg, zsock_resolve(self->dealer), ZMQ_DONTWAIT) < 0) {
         zmq_msg_close(&msg);
@@ -322,6 +365,10 @@ link_recv(link_t *self, uint64_t now, pbuf_t **out, char why[WIRE_WHY_LEN])
     if (rc != 0) {
         self->stats.bad_frames++;
         log_warn("link: bad frame from the broker: %s", why);
+    } else if (((Refnet__Envelope *)pbuf_msg(*out))->body_case == REFNET__ENVELOPE__BODY_BYE) {
+        link_on_bye(self, ((Refnet__Envelope *)pbuf_msg(*out))->bye, now);
+        pbuf_destroy(out);
+        return 1;
     }
     return rc;
 }
@@ -509,11 +556,15 @@ link_slot_cmp(const void *a, const void *b)
 
 /* Sends again every window item whose answer is overdue, oldest first: after "queue full" the
  * broker stores a pair's messages only in the order it first refused them (pairhold.h), and
- * removals from the window shuffle its slots. */
+ * removals from the window shuffle its slots. Nothing is resent between sessions: a broker
+ * that restarted has forgotten its holds, so a resend that reached it before the Welcome could
+ * be stored ahead of older items; the Welcome restarts the window from the oldest instead. */
 static void
 link_resend_due(link_t *self, store_t *st, uint64_t now)
 {
     MDB_txn *txn = NULL;
+    if (!self->welcomed)
+        return;
     qsort(self->window, self->nwindow, sizeof self->window[0], link_slot_cmp);
     for (size_t i = 0; i < self->nwindow;) {
         link_slot_t *slot = &self->window[i];

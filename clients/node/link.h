@@ -37,6 +37,7 @@ typedef struct {
     uint64_t welcomes;   /* sessions begun */
     uint64_t lost;       /* sessions ended by broker silence */
     uint64_t refused;    /* handshakes refused by the broker (not enrolled?) */
+    uint64_t byes;       /* sessions the broker ended with Bye */
 } link_stats_t;
 
 /* Creates the DEALER for `endpoint` with CURVE client keys from `cert` and the broker's Z85
@@ -56,6 +57,11 @@ void link_destroy(link_t **self_p);
  * announces none. */
 void link_set_box_key(link_t *self, const uint8_t pk[WIRE_SEAL_KEY_LEN]);
 
+/* Replaces the CURVE keypair (borrowed, like link_open's; the old one may be freed once this
+ * returns) and reconnects with it at once: the session ends, the sockets are rebuilt, and the
+ * new connection says Hello. Used after a key rotation (rotate.h). */
+void link_set_cert(link_t *self, zcert_t *cert, uint64_t now);
+
 /* libzmq handles for zmq_poll (borrowed). They change when link_tick rebuilds the sockets
  * after a refused handshake, so fetch them again after every link_tick. */
 void *link_socket(link_t *self);
@@ -67,7 +73,10 @@ void link_on_monitor(link_t *self, store_t *st, uint64_t now);
 
 /* Receives one frame without blocking and decodes it with wire_decode(). Returns 0 and sets
  * *out (caller owns; pbuf_destroy), 1 when no frame is waiting, or a wire_decode error with
- * `why` set (the frame was consumed, logged and counted). Any frame counts as liveness. */
+ * `why` set (the frame was consumed, logged and counted). Any frame counts as liveness.
+ * A Bye is handled here and never returned: the link logs its reason, disconnects, ends the
+ * session and returns 1 until it reconnects, no sooner than the Bye's retry_after_ms
+ * (NODE_RECONNECT_IVL_MAX_MS when it gives 0). */
 int link_recv(link_t *self, uint64_t now, pbuf_t **out, char why[WIRE_WHY_LEN]);
 
 /* Session events, from the frames the node dispatches. link_on_welcome starts a session:

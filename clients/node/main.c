@@ -2,11 +2,15 @@
  *
  *   refnet-node init --data DIR --agency ID --name NAME --broker ENDPOINT --broker-key KEY
  *   refnet-node run  --data DIR [--log-level L] [--heartbeat-ms N] [--map-size-mb N]
+ *                    [--stale-after-s N]
+ *   refnet-node rotate-key --data DIR
  *
  * Parses arguments, sets up logging and signals, and hands over to node.h. Exit status: 0 ok,
  * 1 error, 2 usage. The stop flag below is the only mutable global: SIGINT and SIGTERM set
  * it, and the node's loop reads it. */
 #include <czmq.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <signal.h>
@@ -14,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "hsds.h"
 #include "keys.h"
@@ -22,7 +28,9 @@
 #include "node.h"
 #include "node_limits.h"
 #include "path.h"
+#include "refnet.h"
 #include "refnet_error.h"
+#include "rotate.h"
 #include "seal.h"
 #include "validate.h"
 #include "xmalloc.h"
@@ -38,6 +46,7 @@ typedef struct {
     log_level_t level;
     long heartbeat_ms;
     long map_size_mb;
+    long stale_after_s; /* search staleness; 0 = the node's default */
 } main_args_t;
 
 static const char MAIN_USAGE[] =
@@ -50,6 +59,7 @@ static const char MAIN_USAGE[] =
     "commands:\n"
     "  init    create a node folder with a new keypair (prints the agency's public key last)\n"
     "  run     run the node in the foreground until SIGINT or SIGTERM\n"
+    "  rotate-key  replace the agency's CURVE and sealing keys, losing no message\n"
     "\n"
     "Run 'refnet-node COMMAND --help' for a command's options.\n";
 
@@ -79,6 +89,7 @@ static const char INIT_USAGE[] =
 
 static const char RUN_USAGE[] =
     "usage: refnet-node run --data DIR [--log-level L] [--heartbeat-ms N] [--map-size-mb N]\n"
+    "                       [--stale-after-s N]\n"
     "\n"
     "Runs the node in the foreground, logging to stderr. SIGINT or SIGTERM stops it cleanly:\n"
     "everything acknowledged is committed and the store is closed.\n"
@@ -86,7 +97,26 @@ static const char RUN_USAGE[] =
     "  --data DIR          node folder made by 'refnet-node init'\n"
     "  --log-level L       error, warn, info (default) or debug\n"
     "  --heartbeat-ms N    ping interval until the broker names its own (default 1000)\n"
-    "  --map-size-mb N     LMDB map size in MiB (default 256)\n";
+    "  --map-size-mb N     LMDB map size in MiB (default 256)\n"
+    "  --stale-after-s N   search marks availability older than N seconds as stale\n"
+    "                      (default 86400, at most 2592000)\n";
+
+static const char ROTATE_USAGE[] =
+    "usage: refnet-node rotate-key --data DIR\n"
+    "\n"
+    "Replaces the agency's CURVE keypair and sealing keypair. The new public keys go to the\n"
+    "broker over the current authenticated connection; once the broker has stored them it\n"
+    "refuses the old CURVE key, vouches for the new sealing key to every node, and the node\n"
+    "reconnects with the new keys. Mail queued for the agency is kept and delivered; packets\n"
+    "sealed for the old sealing key still open (the node keeps it as DIR/seal.key.prev).\n"
+    "With the node running it is asked through its local API and this waits for the\n"
+    "broker's answer; with the node stopped the request is queued and sent when it runs.\n"
+    "\n"
+    "  --data DIR          node folder\n";
+
+/* Seconds rotate-key waits for the running node, which itself waits up to NODE_DIR_WAIT_MS
+ * for the broker. */
+#define MAIN_ROTATE_TIMEOUT_MS (NODE_DIR_WAIT_MS + 5000)
 
 static void
 main_on_signal(int sig)
@@ -145,6 +175,7 @@ static const struct option main_options[] = {
     { "log-level", required_argument, NULL, 'l' },
     { "heartbeat-ms", required_argument, NULL, 'h' },
     { "map-size-mb", required_argument, NULL, 'm' },
+    { "stale-after-s", required_argument, NULL, 'S' },
     { "help", no_argument, NULL, 'H' },
     { NULL, 0, NULL, 0 },
 };
@@ -187,6 +218,10 @@ main_take_option(int opt, const char *usage, main_args_t *a)
     case 'm':
         if (!main_parse_long(optarg, 1, NODE_MAP_SIZE_MAX_MB, &a->map_size_mb))
             return main_usage_error(usage, "--map-size-mb must be 1 to 65536, not %s", optarg);
+        break;
+    case 'S':
+        if (!main_parse_long(optarg, 1, NODE_STALE_AFTER_MAX_S, &a->stale_after_s))
+            return main_usage_error(usage, "--stale-after-s must be 1 to 2592000, not %s", optarg);
         break;
     case 'H':
         fputs(usage, stdout);
@@ -291,9 +326,82 @@ main_run(const main_args_t *a)
     main_install_signals();
     if (node_open(&node, &cfg) != 0)
         return 1;
+    if (a->stale_after_s > 0)
+        node_set_stale_after(node, (uint64_t)a->stale_after_s * 1000);
     int rc = node_run(node, &node_stop_flag);
     node_destroy(&node);
     return rc == 0 ? 0 : 1;
+}
+
+/* Takes DIR/node.lock as refnet-node run does. Returns the descriptor holding it, -1 when a
+ * node holds it (it is then asked through its local API), or -2 when the folder has none. */
+static int
+main_lock_node(const char *dir)
+{
+    char path[PATH_MAX_LEN];
+    if (path_join(path, sizeof path, dir, "node.lock") != 0)
+        return -2;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -2;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+        return fd;
+    close(fd);
+    return errno == EWOULDBLOCK ? -1 : -2;
+}
+
+static int
+main_rotate_online(const main_args_t *a)
+{
+    refnet_client_t *client = NULL;
+    refnet_client_error_t err = { 0 };
+    json_t *result = NULL;
+    int rc = refnet_client_open(&client, a->data, &err);
+    if (rc == 0) {
+        refnet_client_set_timeout(client, MAIN_ROTATE_TIMEOUT_MS);
+        rc = refnet_client_call(client, "key.rotate", NULL, &result, &err);
+    }
+    refnet_client_destroy(&client);
+    if (rc != 0) {
+        fprintf(stderr, "refnet-node: rotate-key failed: %s\n", err.message);
+        return 1;
+    }
+    if (json_is_true(json_object_get(result, "queued")))
+        printf("new keys made; the broker has not answered yet: the node finishes the rotation "
+               "when it does\n");
+    else
+        printf("keys rotated: the broker has the new keys and the node reconnected with them\n");
+    json_decref(result);
+    return 0;
+}
+
+static int
+main_rotate(const main_args_t *a)
+{
+    uint8_t msg_id[UID_MSGID_LEN];
+    char db[PATH_MAX_LEN];
+    if (path_join(db, sizeof db, a->data, "db") != 0 || !path_exists(db)) {
+        fprintf(stderr, "refnet-node: %s is not a node folder (run refnet-node init)\n", a->data);
+        return 1;
+    }
+    int lock = main_lock_node(a->data);
+    if (lock == -1)
+        return main_rotate_online(a);
+    /* Holding the lock: no node can start on the folder until the request is queued. */
+    int rc = lock >= 0 ? rotate_offline(a->data, (size_t)a->map_size_mb << 20, msg_id) : REFNET_EIO;
+    if (lock >= 0)
+        close(lock);
+    if (rc == REFNET_EEXIST) {
+        fprintf(stderr, "refnet-node: a key rotation of %s is already under way\n", a->data);
+        return 1;
+    }
+    if (rc != 0) {
+        fprintf(stderr, "refnet-node: rotate-key failed: %s\n", refnet_strerror(rc));
+        return 1;
+    }
+    printf("new keys made; the node is not running: it asks the broker to take them when it "
+           "runs\n");
+    return 0;
 }
 
 int
@@ -308,14 +416,18 @@ main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     bool init = strcmp(cmd, "init") == 0, run = strcmp(cmd, "run") == 0;
-    if (!init && !run)
+    bool rotate = strcmp(cmd, "rotate-key") == 0;
+    if (!init && !run && !rotate)
         return main_usage_error(MAIN_USAGE, "unknown command %s", cmd);
     umask(077);             /* the node's files are the agency's alone */
     zsys_handler_set(NULL); /* signals are ours (main_install_signals), not czmq's */
     json_set_alloc_funcs(xmalloc, free);
-    int rc = main_parse(argc - 1, argv + 1, init ? INIT_USAGE : RUN_USAGE, &a);
+    int rc =
+        main_parse(argc - 1, argv + 1, init ? INIT_USAGE : (rotate ? ROTATE_USAGE : RUN_USAGE), &a);
     if (rc >= 0)
         return rc;
     log_init("refnet-node", a.level);
+    if (rotate)
+        return main_rotate(&a);
     return init ? main_init(&a) : main_run(&a);
 }

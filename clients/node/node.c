@@ -13,6 +13,8 @@
 
 #include "api.h"
 #include "clock.h"
+#include "consent.h"
+#include "dirsync.h"
 #include "inbound.h"
 #include "link.h"
 #include "log.h"
@@ -23,6 +25,7 @@
 #include "pending.h"
 #include "refnet_error.h"
 #include "replica.h"
+#include "rotate.h"
 #include "seen.h"
 #include "xmalloc.h"
 
@@ -42,6 +45,11 @@ struct node {
     inbound_batch_t *batch;
     inbound_stats_t stats;
     uint64_t next_prune; /* monotonic ms */
+    /* A key rotation waiting for the broker (rotate.h): its KeyRotate's msg_id, and the link's
+     * refused-handshake count last looked at. */
+    bool rotating;
+    uint8_t rotate_id[UID_MSGID_LEN];
+    uint64_t refused_seen;
 };
 
 /* ---- creation ------------------------------------------------------------------------- */
@@ -221,7 +229,9 @@ node_open_parts(node_t *self, const node_config_t *cfg)
         rc = node_open_store(self, cfg->map_size);
     if (rc != 0)
         return rc;
-    rc = keys_load(self->dir, "agency", &self->cert);
+    rc = rotate_recover(self->dir);
+    if (rc == 0)
+        rc = keys_load(self->dir, "agency", &self->cert);
     if (rc != 0) {
         log_error("node: cannot load the agency keypair in %s: %s", self->dir, refnet_strerror(rc));
         return rc;
@@ -243,6 +253,7 @@ node_open_parts(node_t *self, const node_config_t *cfg)
     api_set_seal_key(self->api, self->seal_sk);
     self->pending = pending_new();
     self->batch = xcalloc(1, sizeof *self->batch);
+    self->rotating = rotate_pending(self->dir, self->rotate_id);
     return 0;
 }
 
@@ -353,6 +364,30 @@ node_api_send(node_t *self, const pending_route_t *route, const char *reply, siz
         log_debug("node: an API answer could not be sent: %s", zmq_strerror(zmq_errno()));
 }
 
+/* Answers `directory.verify`, or asks the broker again while the node's head differs from the
+ * broker's seq (dirsync.h), within the request's deadline. */
+static void
+node_answer_verify(node_t *self, const pending_item_t *it, bool answered, const inbound_answer_t *a)
+{
+    uint64_t now = clock_mono_ms();
+    uint8_t msg_id[UID_MSGID_LEN];
+    bool again = false;
+    size_t len = 0;
+    Refnet__Status status = a ? a->status : REFNET__STATUS__STATUS_OK;
+    char *reply =
+        dirsync_verify_answer(self->st, answered, status, now >= it->deadline, &again, &len);
+    if (again && dirsync_verify_again(self->st, clock_now_ms(), msg_id) == 0 &&
+        pending_add(self->pending, &it->route, msg_id, it->subject, it->deadline) == 0) {
+        link_pump(self->link, self->st, now);
+        return;
+    }
+    if (again)
+        reply = dirsync_verify_answer(self->st, answered, status, true, &again, &len);
+    if (reply)
+        node_api_send(self, &it->route, reply, len);
+    free(reply);
+}
+
 static void
 node_answer_pending(node_t *self,
                     const pending_item_t *it,
@@ -360,10 +395,70 @@ node_answer_pending(node_t *self,
                     const inbound_answer_t *a)
 {
     size_t len = 0;
+    if (dirsync_is_verify(it->subject)) {
+        node_answer_verify(self, it, answered, a);
+        return;
+    }
     char *reply = api_broker_answer(it->subject, answered, a ? a->status : 0, a ? a->seq : 0,
                                     a ? a->detail : "", &len);
     node_api_send(self, &it->route, reply, len);
     free(reply);
+}
+
+/* ---- key rotation (rotate.h) ------------------------------------------------------------ */
+
+/* Loads the keys a rotation put in place and reconnects with them. */
+static void
+node_rekey(node_t *self, uint64_t now)
+{
+    zcert_t *cert = NULL;
+    int rc = keys_load(self->dir, "agency", &cert);
+    if (rc == 0)
+        rc = peerkeys_own(self->dir, self->seal_pk, self->seal_sk);
+    self->rotating = false;
+    if (rc != 0) {
+        log_error("node: cannot load the rotated keys: %s; restart the node", refnet_strerror(rc));
+        zcert_destroy(&cert);
+        return;
+    }
+    link_set_box_key(self->link, self->seal_pk);
+    api_set_seal_key(self->api, self->seal_sk);
+    link_set_cert(self->link, cert, now);
+    zcert_destroy(&self->cert);
+    self->cert = cert;
+    log_info("node: key rotation done; agency %s now uses its new keys", self->agency);
+}
+
+/* The broker's final answer to the KeyRotate: promote the new keys, or drop them. */
+static void
+node_rotate_answer(node_t *self, const inbound_answer_t *a, uint64_t now)
+{
+    if (!self->rotating || memcmp(a->msg_id, self->rotate_id, UID_MSGID_LEN) != 0)
+        return;
+    if (a->status != REFNET__STATUS__STATUS_OK) {
+        log_error("node: the broker refused the key rotation: %s; the old keys stay",
+                  a->detail[0] ? a->detail : "no reason given");
+        rotate_abandon(self->dir);
+        self->rotating = false;
+        return;
+    }
+    if (rotate_commit(self->dir) == 0)
+        node_rekey(self, now);
+}
+
+/* A handshake refused while a rotation waits means the broker committed the new key and the
+ * answer was lost (the node stopped, or the connection broke): the new keys are the agency's. */
+static void
+node_rotate_refused(node_t *self, uint64_t now)
+{
+    uint64_t refused = link_stats(self->link)->refused;
+    bool fresh = refused != self->refused_seen;
+    self->refused_seen = refused;
+    if (!self->rotating || !fresh)
+        return;
+    log_warn("node: the broker refuses the old key during a key rotation; taking the new keys");
+    if (rotate_commit(self->dir) == 0)
+        node_rekey(self, now);
 }
 
 /* After a committed batch: acknowledge, answer waiting API requests, catch up, pump. */
@@ -374,9 +469,11 @@ node_after_commit(node_t *self, uint64_t now)
     pending_item_t it;
     if (b->nacks)
         link_send_acks(self->link, (const uint8_t(*)[16])b->acks, b->nacks);
-    for (size_t i = 0; i < b->nanswers; i++)
+    for (size_t i = 0; i < b->nanswers; i++) {
+        node_rotate_answer(self, &b->answers[i], now); /* done before rotate-key hears of it */
         if (pending_take(self->pending, b->answers[i].msg_id, &it))
             node_answer_pending(self, &it, true, &b->answers[i]);
+    }
     if (b->need_sync)
         node_sync(self, now);
     link_pump(self->link, self->st, now);
@@ -396,7 +493,9 @@ node_broker_batch(node_t *self)
     self->batch->seal_sk = self->seal_sk;
     for (int i = 0; i < NODE_BATCH; i++) {
         pbuf_t *pb = NULL;
-        int rc = link_recv(self->link, now, &pb, why);
+        /* The clock of each frame, not of the batch: applying a batch of snapshot chunks
+         * takes seconds, which must not read as broker silence. */
+        int rc = link_recv(self->link, clock_mono_ms(), &pb, why);
         if (rc == 1)
             break;
         if (rc == 0)
@@ -447,6 +546,10 @@ node_api_one(node_t *self, const pending_route_t *route, zmq_msg_t *body, uint64
 {
     api_outcome_t out;
     api_handle(self->api, zmq_msg_data(body), zmq_msg_size(body), link_connected(self->link), &out);
+    if (out.pending && strcmp(out.subject, ROTATE_SUBJECT) == 0) {
+        self->rotating = true;
+        memcpy(self->rotate_id, out.msg_id, UID_MSGID_LEN);
+    }
     if (!out.pending) {
         node_api_send(self, route, out.reply, out.reply_len);
         free(out.reply);
@@ -479,8 +582,21 @@ node_api_batch(node_t *self)
     }
 }
 
-/* Timers: the link's, waiting API requests past their deadline, seen-id pruning. Returns
- * the poll timeout in ms. */
+/* Records consents that passed their expiry date in the audit log (consent.h). */
+static void
+node_note_expired(node_t *self, uint64_t wall)
+{
+    MDB_txn *txn = NULL;
+    size_t noted = 0;
+    if (store_begin(self->st, false, &txn) == 0 &&
+        consent_note_expired(txn, self->st, wall, NODE_CONSENT_EXPIRY_MAX, &noted) == 0 &&
+        store_commit(&txn) == 0 && noted)
+        log_info("node: %zu consent(s) expired; recorded in the audit log", noted);
+    store_abort(&txn);
+}
+
+/* Timers: the link's, waiting API requests past their deadline, seen-id pruning and consent
+ * expiry. Returns the poll timeout in ms. */
 static int
 node_timers(node_t *self)
 {
@@ -506,8 +622,15 @@ node_timers(node_t *self)
             store_commit(&txn) == 0 && removed)
             log_info("node: forgot %zu delivered message ids past retention", removed);
         store_abort(&txn);
+        node_note_expired(self, wall);
     }
     return timeout < 1 ? 1 : timeout;
+}
+
+void
+node_set_stale_after(node_t *self, uint64_t ms)
+{
+    api_set_stale_after(self->api, ms);
 }
 
 int
@@ -527,8 +650,10 @@ node_run(node_t *self, volatile sig_atomic_t *stop)
             log_error("node: poll failed: %s", zmq_strerror(zmq_errno()));
             return REFNET_EIO;
         }
-        if (items[0].revents & ZMQ_POLLIN)
+        if (items[0].revents & ZMQ_POLLIN) {
             link_on_monitor(self->link, self->st, clock_mono_ms());
+            node_rotate_refused(self, clock_mono_ms());
+        }
         if (items[1].revents & ZMQ_POLLIN)
             node_broker_batch(self);
         if (items[2].revents & ZMQ_POLLIN)

@@ -48,6 +48,9 @@ int node_create_seal(const char *dir, const uint8_t *broker_sign_key, size_t map
  * initialised), REFNET_EEXIST (another node runs on DIR), REFNET_ECRYPTO, REFNET_EIO or a
  * store error. Each failure is logged. */
 int node_open(node_t **out, const node_config_t *cfg);
+/* Sets the age after which search reports availability as stale (ms; default
+ * NODE_STALE_AFTER_DEFAULT_S). */
+void node_set_stale_after(node_t *self, uint64_t ms);
 /* Runs the loop until *stop becomes non-zero. Returns 0, or REFNET_EIO when polling fails. */
 int node_run(node_t *self, volatile sig_atomic_t *stop);
 /* Closes everything in reverse order, removes the API socket file and logs the counters.

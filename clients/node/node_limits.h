@@ -53,6 +53,12 @@
 /* search: results per answer (API.md). */
 #define NODE_SEARCH_LIMIT_DEFAULT 50
 #define NODE_SEARCH_LIMIT_MAX     1000
+/* search: highest page number asked for; a million services at one per page. */
+#define NODE_SEARCH_PAGE_MAX 1000000
+/* search: availability numbers older than this are reported stale (the issue's default, a
+ * day); `refnet-node run --stale-after-s` sets another, up to 30 days. */
+#define NODE_STALE_AFTER_DEFAULT_S (24 * 3600)
+#define NODE_STALE_AFTER_MAX_S     (30 * 24 * 3600)
 /* A search radius beyond half the Earth's circumference means "anywhere". */
 #define NODE_SEARCH_RADIUS_MAX_KM 20038.0
 /* handoff.list, person.list and consent.list answer at most this many items (newest first
@@ -68,6 +74,9 @@
 /* How often old seen ids are pruned, and how many at most per pass (bounded work per loop). */
 #define NODE_SEEN_PRUNE_INTERVAL_MS (3600ULL * 1000)
 #define NODE_SEEN_PRUNE_MAX         10000
+/* Consents whose expiry is recorded in the audit log per pass of the same timer: expiry dates
+ * end a day, so an hour's lag is well inside the day; the bound keeps one pass short. */
+#define NODE_CONSENT_EXPIRY_MAX 1000
 
 /* Heartbeat: the node Pings every interval; the broker is considered gone after
  * NODE_LIVENESS silent intervals (COMMON: "offline after 3 missed"). */

@@ -13,6 +13,7 @@ static const char *const nodedb_names[NODEDB_COUNT] = {
     [NODEDB_HSDS] = "hsds",
     [NODEDB_AGENCY_KEYS] = "agency_keys",
     [NODEDB_AUDIT] = "audit",
+    [NODEDB_DIRINDEX] = "dirindex",
 };
 
 int

@@ -16,6 +16,7 @@
  *   agency_keys agency id -> its 32-byte sealing key, verified (peerkeys.h); meta also holds
  *               "broker_sign_key" (32 bytes)
  *   audit       u64 big-endian seq -> AuditEntry, a hash chain (audit.h)
+ *   dirindex    search index over "services": postings, facets, counters (dirindex.h)
  * Single-threaded, like the store. */
 #ifndef REFNET_NODEDB_H
 #define REFNET_NODEDB_H
@@ -36,6 +37,7 @@ enum {
     NODEDB_HSDS,
     NODEDB_AGENCY_KEYS,
     NODEDB_AUDIT,
+    NODEDB_DIRINDEX,
     NODEDB_COUNT
 };
 

@@ -8,9 +8,16 @@
  *   (--broker-sign-key), or pinned from the first Welcome that names one (trust on first use).
  *   A Welcome naming another key afterwards is refused and logged: keys it would vouch for are
  *   not accepted.
- * - db "agency_keys": agency id -> its 32-byte box public key, stored only after the AgencyKey's
+ * - db "agency_keys": agency id -> its box public key, stored only after the AgencyKey's
  *   signature verified with the pinned broker key. handoff.c seals for and opens from these
- *   keys only.
+ *   keys only. The value is 32 bytes (the key; folders from before rotation existed) or
+ *   PEERKEYS_VALUE_LEN bytes: the key, the agency's previous key (zeros if none), the key's
+ *   issue time and its revocation time (0 while enrolled), 8 bytes big-endian each. The
+ *   previous key opens what the agency sealed before it rotated; a revoked agency's key stays
+ *   known (its handoffs under way remain readable) but nothing new is sealed for it.
+ * - Key rotation (rotate.h) keeps the node's previous box secret key in DIR/seal.key.prev
+ *   (0600), where DIR is the folder that holds the store's LMDB folder (DIR/db): a packet that
+ *   does not open with the current key is tried with that one, read only then.
  *
  * Functions taking a transaction run inside the caller's; nothing commits here. Stateless;
  * single-threaded like the store. */
@@ -25,11 +32,17 @@
 #include "store.h"
 
 #define PEERKEYS_FILE      "seal.key"
+#define PEERKEYS_FILE_PREV "seal.key.prev"
 #define PEERKEYS_META_SIGN "broker_sign_key"
+#define PEERKEYS_VALUE_LEN (2 * SEAL_KEY_LEN + 16)
 
 /* Loads the node's box keypair from DIR/seal.key, creating it first when absent. Returns 0 or
  * a REFNET_E* code (REFNET_ECRYPTO for a key file others may read). */
 int peerkeys_own(const char *dir, uint8_t pk[SEAL_KEY_LEN], uint8_t sk[SEAL_KEY_LEN]);
+
+/* The node's folder: the folder that holds the store's LMDB folder (DIR/db). Writes it into
+ * `out` (`len` bytes). Returns 0, REFNET_ENOTFOUND or REFNET_EINVAL (too long). */
+int peerkeys_node_dir(const store_t *st, char *out, size_t len);
 
 /* Pins `key` (`len` bytes) as the broker's signing key unless one is pinned already. Returns
  * 0 when it is pinned now or was the pinned key already, REFNET_EINVAL for a wrong length,
@@ -38,23 +51,35 @@ int peerkeys_pin_broker(MDB_txn *txn, const store_t *st, const uint8_t *key, siz
 /* Reads the pinned broker key. Returns 0, REFNET_ENOTFOUND or a store error. */
 int peerkeys_broker(MDB_txn *txn, const store_t *st, uint8_t key[SEAL_KEY_LEN]);
 
-/* Verifies `k` with the pinned broker key and stores the agency's key. Returns 0,
- * REFNET_ENOTFOUND (no broker key pinned yet), REFNET_ECRYPTO (bad signature) or a store
- * error. */
+/* Verifies `k` with the pinned broker key (the binding, or with k->revoked the revocation) and
+ * stores the agency's key: a new key becomes current and the old one previous; a revocation
+ * marks the agency revoked at k->revoked_at_ms. A binding issued before a stored revocation
+ * does not lift it (only one made after re-enrolment does). Returns 0, REFNET_ENOTFOUND (no
+ * broker key pinned yet), REFNET_ECRYPTO (bad signature) or a store error. */
 int peerkeys_accept(MDB_txn *txn, const store_t *st, const Refnet__AgencyKey *k);
+/* Reads when `agency` was revoked into *revoked_at_ms (0: not revoked, or unknown). Returns 0
+ * or a store error. */
+int peerkeys_revoked(MDB_txn *txn, const store_t *st, const char *agency, uint64_t *revoked_at_ms);
+/* The check before any new disclosure to `agency`: returns REFNET_EFORBIDDEN with one sentence
+ * in `why` (`why_len` bytes, may be NULL) naming the agency and when it was revoked, 0 when it is not
+ * revoked, or a store error. */
+int peerkeys_refuse_revoked(
+    MDB_txn *txn, const store_t *st, const char *agency, char *why, size_t why_len);
 /* Reads the verified box key of `agency`. Returns 0, REFNET_ENOTFOUND or a store error. */
 int peerkeys_get(MDB_txn *txn, const store_t *st, const char *agency, uint8_t key[SEAL_KEY_LEN]);
 
 /* Seals `clear` for agency `to` with its verified key and this agency's secret `my_sk`:
  * sealed->data is allocated (caller frees). Returns 0, REFNET_EFORBIDDEN when no verified key
- * of `to` is known (nothing may be sent to it then), REFNET_ECRYPTO or a store error. */
+ * of `to` is known or `to` is revoked (nothing may be sent to it then), REFNET_ECRYPTO or a
+ * store error. */
 int peerkeys_seal(MDB_txn *txn,
                   const store_t *st,
                   const char *to,
                   const uint8_t my_sk[SEAL_KEY_LEN],
                   const ProtobufCBinaryData *clear,
                   ProtobufCBinaryData *sealed);
-/* Opens `sealed` from agency `from` with its verified key: clear->data is allocated (caller
+/* Opens `sealed` from agency `from` with its verified key (or its previous one) and `my_sk`
+ * (or this node's previous secret key, DIR/seal.key.prev): clear->data is allocated (caller
  * frees). Returns 0, REFNET_ECRYPTO with *why set (no verified key of `from`, or the packet
  * does not open: tampered, or not sealed by `from` for us) or a store error. */
 int peerkeys_open(MDB_txn *txn,

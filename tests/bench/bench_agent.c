@@ -14,6 +14,13 @@
 #include "wire.h"
 #include "xmalloc.h"
 
+/* The broker refuses person data in clear and cannot open sealed data, so the agents carry
+ * opaque bytes shaped like a sealed packet (seal_version 1: nonce, ciphertext, MAC): to the
+ * broker they cost exactly what a real one does. The receiving refnet-nodes cannot open them
+ * and keep each handoff without its person data, as with any packet that does not open. */
+#define BENCH_SEAL_VERSION 1
+#define BENCH_SEAL_MIN     40 /* nonce (24) + MAC (16) around an empty packet */
+
 /* Per-message state bits. */
 #define BA_SENT      0x01
 #define BA_STORED    0x02
@@ -38,7 +45,7 @@ struct bench_agent {
     bench_stats_t *stored_lat;
     uint8_t *state;    /* per message: BA_* bits */
     uint64_t *sent_us; /* per message: when it was sent */
-    uint8_t *packet;   /* the encoded PersonPacket every handoff carries */
+    uint8_t *packet;   /* the stand-in sealed person packet every handoff carries */
     size_t packet_len;
     bool welcomed;
     uint64_t last_hello_us;
@@ -145,6 +152,7 @@ bench_agent_send_mail(bench_agent_t *self, uint32_t seq)
     up.at_ms = clock_now_ms();
     up.person_packet.data = self->packet;
     up.person_packet.len = self->packet_len;
+    up.seal_version = BENCH_SEAL_VERSION;
     mail.to = (char *)t->agency;
     mail.content_case = REFNET__MAIL__CONTENT_HANDOFF;
     mail.handoff = &up;
@@ -274,21 +282,17 @@ bench_agent_frame(bench_agent_t *self, const void *data, size_t len, uint64_t no
 /* ---- opening ------------------------------------------------------------------------------ */
 
 static size_t
-bench_agent_pack_packet(bench_agent_t *self, size_t name_len)
+bench_agent_pack_packet(bench_agent_t *self, size_t len)
 {
-    Refnet__PersonPacket p = REFNET__PERSON_PACKET__INIT;
-    char name[WIRE_MAX_NAME + 1];
-    memset(name, 'x', name_len);
-    name[name_len] = '\0';
-    p.name = name;
     free(self->packet);
-    self->packet_len = refnet__person_packet__get_packed_size(&p);
-    self->packet = xmalloc(self->packet_len);
-    refnet__person_packet__pack(&p, self->packet);
+    self->packet_len = len;
+    self->packet = xmalloc(len);
+    for (size_t i = 0; i < len; i++)
+        self->packet[i] = (uint8_t)(i * 131u + 7u);
     return self->packet_len;
 }
 
-/* Pads the person packet's name so that a Mail envelope is about cfg.size bytes. */
+/* Sizes the sealed packet so that a Mail envelope is about cfg.size bytes. */
 static void
 bench_agent_size_packet(bench_agent_t *self)
 {
@@ -303,8 +307,9 @@ bench_agent_size_packet(bench_agent_t *self)
     up.status = REFNET__HANDOFF_STATUS__HANDOFF_STATUS_REQUESTED;
     up.mode = REFNET__CONTACT_MODE__CONTACT_MODE_PHONE;
     up.at_ms = clock_now_ms();
-    bench_agent_pack_packet(self, 1);
+    bench_agent_pack_packet(self, BENCH_SEAL_MIN);
     up.person_packet = (ProtobufCBinaryData){ self->packet_len, self->packet };
+    up.seal_version = BENCH_SEAL_VERSION;
     mail.to = (char *)self->cfg.targets[0].agency;
     mail.content_case = REFNET__MAIL__CONTENT_HANDOFF;
     mail.handoff = &up;
@@ -312,8 +317,8 @@ bench_agent_size_packet(bench_agent_t *self)
     env.mail = &mail;
     wire_stamp(&env, msg_id);
     size_t base = refnet__envelope__get_packed_size(&env);
-    size_t name_len = self->cfg.size > base ? self->cfg.size - base + 1 : 1;
-    bench_agent_pack_packet(self, name_len < WIRE_MAX_NAME ? name_len : WIRE_MAX_NAME);
+    size_t len = self->cfg.size > base ? self->cfg.size - base + BENCH_SEAL_MIN : BENCH_SEAL_MIN;
+    bench_agent_pack_packet(self, len < WIRE_MAX_SEALED_PACKET ? len : WIRE_MAX_SEALED_PACKET);
 }
 
 static int

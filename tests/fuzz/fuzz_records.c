@@ -5,7 +5,12 @@
  * LMDB would return it, decoded with the same limit store_get_msg() uses (the value's size).
  * A decoded record is packed again, so the packer walks every pointer the decoder made, and the
  * bytes a record carries for the wire (a queued or outgoing Envelope, a received PersonPacket,
- * a directory Service) go through the same checks the daemons apply before using them. */
+ * a directory Service) go through the same checks the daemons apply before using them.
+ *
+ * Two wire messages are here too, because they never cross the wire in clear: what a sealed
+ * person packet and a sealed reason open to (PersonPacket, StepNote). crypto_box_open only
+ * proves which agency sealed the bytes, not that they are well formed, so an enrolled agency
+ * can send any bytes there; the receiving node decodes them with the same bounded decoder. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,7 +29,9 @@ static const ProtobufCMessageDescriptor *const FUZZ_RECORDS[] = {
     &refnet__handoff_meta__descriptor,  &refnet__queued_mail__descriptor,
     &refnet__person_record__descriptor, &refnet__consent_record__descriptor,
     &refnet__handoff_event__descriptor, &refnet__handoff_record__descriptor,
-    &refnet__outbox_item__descriptor,
+    &refnet__outbox_item__descriptor,   &refnet__revocation_notice__descriptor,
+    &refnet__audit_entry__descriptor,   &refnet__step_note__descriptor,
+    &refnet__person_packet__descriptor,
 };
 
 #define FUZZ_RECORDS_N (sizeof FUZZ_RECORDS / sizeof FUZZ_RECORDS[0])
@@ -53,6 +60,10 @@ fuzz_nested(const ProtobufCMessage *msg)
         const Refnet__DirRecord *r = (const Refnet__DirRecord *)msg;
         if (r->service)
             (void)validate_service(r->service, why);
+    } else if (msg->descriptor == &refnet__step_note__descriptor) {
+        (void)validate_text(((const Refnet__StepNote *)msg)->reason, 1, WIRE_MAX_REASON);
+    } else if (msg->descriptor == &refnet__person_packet__descriptor) {
+        (void)validate_person_packet((const Refnet__PersonPacket *)msg, why);
     } else if (msg->descriptor == &refnet__handoff_record__descriptor) {
         const ProtobufCBinaryData *p = &((const Refnet__HandoffRecord *)msg)->person_packet;
         if (pbuf_unpack(&pb, &refnet__person_packet__descriptor, p->data, p->len,

@@ -172,6 +172,56 @@ corpus_handoff_records(const char *dir, samples_t *s)
     return bad;
 }
 
+/* A consent's revocation notice, one entry of the audit chain, and the clear forms of sealed
+ * data. */
+static int
+corpus_audit_records(const char *dir, samples_t *s)
+{
+    char *handoffs[1] = { (char *)SAMPLES_HANDOFF_ID };
+    uint8_t prev[32], hash[32];
+    memset(prev, 0x11, sizeof prev);
+    memset(hash, 0x22, sizeof hash);
+
+    Refnet__RevocationNotice notice = REFNET__REVOCATION_NOTICE__INIT;
+    notice.recipient = (char *)SAMPLES_AGENCY;
+    notice.n_handoff_ids = 1;
+    notice.handoff_ids = handoffs;
+    notice.msg_id.data = s->msg_id;
+    notice.msg_id.len = sizeof s->msg_id;
+    notice.sent_at_ms = SAMPLES_TIME_MS;
+    notice.acked_at_ms = SAMPLES_TIME_MS + 2000;
+    notice.restricted_at_ms = SAMPLES_TIME_MS + 1500;
+
+    Refnet__AuditEntry entry = REFNET__AUDIT_ENTRY__INIT;
+    entry.seq = 2;
+    entry.at_ms = SAMPLES_TIME_MS;
+    entry.event = REFNET__AUDIT_EVENT__AUDIT_EVENT_DISCLOSURE_SENT;
+    entry.discloser = (char *)SAMPLES_PEER;
+    entry.recipient = (char *)SAMPLES_AGENCY;
+    entry.person_id = (char *)"3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a";
+    entry.n_categories = 3;
+    entry.categories = s->categories;
+    entry.purpose = (char *)"referral";
+    entry.consent_id = (char *)SAMPLES_CONSENT_ID;
+    entry.handoff_id = (char *)SAMPLES_HANDOFF_ID;
+    entry.actor = (char *)"peer supporter";
+    entry.msg_id = notice.msg_id;
+    entry.prev_hash.data = prev;
+    entry.prev_hash.len = sizeof prev;
+    entry.hash.data = hash;
+    entry.hash.len = sizeof hash;
+
+    /* What sealed data opens to at the receiver (fuzz_records.c). */
+    Refnet__StepNote note = REFNET__STEP_NOTE__INIT;
+    note.reason = (char *)"waitlist: a bed frees up on Friday";
+
+    int bad = corpus_record(dir, 9, "revocation_notice", &notice.base);
+    bad |= corpus_record(dir, 10, "audit_entry", &entry.base);
+    bad |= corpus_record(dir, 11, "step_note", &note.base);
+    bad |= corpus_record(dir, 12, "person_packet", &s->person.base);
+    return bad;
+}
+
 static int
 corpus_node_records(const char *dir, samples_t *s, const uint8_t *mail, size_t mail_len)
 {
@@ -210,6 +260,7 @@ corpus_node_records(const char *dir, samples_t *s, const uint8_t *mail, size_t m
     bad |= corpus_record(dir, 5, "consent", &consent.base);
     bad |= corpus_handoff_records(dir, s);
     bad |= corpus_record(dir, 8, "outbox_item", &item.base);
+    bad |= corpus_audit_records(dir, s);
     return bad;
 }
 

@@ -4,8 +4,8 @@
 #   tests/fuzz/run.sh [SECONDS] [BUILD_DIR] [TARGET...]
 #
 # SECONDS per target (default 60). TARGETs default to all of them (fuzz_envelope, fuzz_records,
-# fuzz_api); naming some builds and runs only those. BUILD_DIR defaults to $REFNET_FUZZ_BUILD or
-# build-fuzz at the top of the checkout; it is a separate clang build (REFNET_FUZZ=ON,
+# fuzz_api, fuzz_hsds); naming some builds and runs only those. BUILD_DIR defaults to
+# $REFNET_FUZZ_BUILD or build-fuzz at the top of the checkout; it is a separate clang build (REFNET_FUZZ=ON,
 # SANITIZE=address), so it never disturbs the normal one. Each target starts from the committed seeds in
 # tests/fuzz/corpus/<target>/ and writes what it discovers to BUILD_DIR/fuzz-corpus/<target>/,
 # leaving the committed corpus untouched. A crash, a leak or a sanitizer report leaves its input
@@ -13,13 +13,14 @@
 # tests/fuzz/corpus/<target>/ once fixed: ctest then replays it in every build.
 #
 # Needs clang and its fuzzer runtime (Debian: clang, libclang-rt-14-dev) on top of the project's
-# own build dependencies; installs them with apt-get when run as root.
+# own build dependencies; installs them with apt-get when run as root. Exits 77 when they are
+# missing and cannot be installed (tests/run.sh then reports the fuzz step as skipped).
 set -euo pipefail
 
 FUZZ_SECONDS=${1:-60}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${2:-${REFNET_FUZZ_BUILD:-$ROOT/build-fuzz}}
-ALL_TARGETS=(fuzz_envelope fuzz_records fuzz_api)
+ALL_TARGETS=(fuzz_envelope fuzz_records fuzz_api fuzz_hsds)
 TARGETS=("${@:3}")
 if [ "${#TARGETS[@]}" -eq 0 ]; then
     TARGETS=("${ALL_TARGETS[@]}")
@@ -67,7 +68,7 @@ if ! clang_fuzzer_works; then
     fi
     if ! clang_fuzzer_works; then
         echo "fuzz: clang with libFuzzer is missing; install: ${CLANG_PACKAGES[*]}" >&2
-        exit 1
+        exit 77
     fi
 fi
 

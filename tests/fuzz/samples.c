@@ -26,6 +26,19 @@ static const char *const SAMPLES_NAMES[SAMPLES_COUNT] = {
     [SAMPLES_RESULT] = "result",
     [SAMPLES_ADMIN_REQUEST] = "admin_request",
     [SAMPLES_ADMIN_REPLY] = "admin_reply",
+    [SAMPLES_BYE] = "bye",
+    [SAMPLES_AGENCY_KEY] = "agency_key",
+    [SAMPLES_AGENCY_KEY_REVOKED] = "agency_key_revoked",
+    [SAMPLES_KEY_ROTATE] = "key_rotate",
+    [SAMPLES_MAIL_SEALED] = "mail_sealed",
+    [SAMPLES_MAIL_SEALED_REASON] = "mail_sealed_reason",
+    [SAMPLES_MAIL_REVOCATION] = "mail_revocation",
+    [SAMPLES_MAIL_REVOCATION_ACK] = "mail_revocation_ack",
+    [SAMPLES_SNAPSHOT_BEGIN] = "snapshot_begin",
+    [SAMPLES_SNAPSHOT_CHUNK] = "snapshot_chunk",
+    [SAMPLES_SNAPSHOT_END] = "snapshot_end",
+    [SAMPLES_DIGEST_REQUEST] = "digest_request",
+    [SAMPLES_DIGEST] = "digest",
 };
 
 const char *
@@ -312,6 +325,154 @@ samples_session(samples_t *s, samples_kind_t kind)
     }
 }
 
+/* Fills the stand-in key, signature and ciphertext bytes: to the decoder only their sizes
+ * matter. */
+static void
+samples_bytes(samples_t *s)
+{
+    for (size_t i = 0; i < sizeof s->box_key; i++)
+        s->box_key[i] = (uint8_t)(0x40 + i);
+    for (size_t i = 0; i < sizeof s->signature; i++)
+        s->signature[i] = (uint8_t)(0x80 + i);
+    for (size_t i = 0; i < sizeof s->sealed; i++)
+        s->sealed[i] = (uint8_t)(i * 29 + 11);
+}
+
+/* Sealed handoff steps, consent revocation and its acknowledgement. */
+static void
+samples_sealed_mail(samples_t *s, samples_kind_t kind)
+{
+    samples_mail(s, kind == SAMPLES_MAIL_SEALED ? SAMPLES_MAIL_HANDOFF : SAMPLES_MAIL_STATUS);
+    s->handoff_ids[0] = (char *)SAMPLES_HANDOFF_ID;
+    s->handoff_ids[1] = (char *)"7a2d3b0f-4c5e-4f60-9b7c-8d9e0f1a2b3c";
+    switch (kind) {
+    case SAMPLES_MAIL_SEALED:
+        s->handoff.person_packet.data = s->sealed;
+        s->handoff.person_packet.len = sizeof s->sealed;
+        s->handoff.seal_version = 1;
+        break;
+    case SAMPLES_MAIL_SEALED_REASON:
+        s->handoff.reason = (char *)"";
+        s->handoff.sealed_reason.data = s->sealed;
+        s->handoff.sealed_reason.len = 64;
+        break;
+    case SAMPLES_MAIL_REVOCATION:
+        refnet__revocation__init(&s->revocation);
+        s->revocation.consent_id = (char *)SAMPLES_CONSENT_ID;
+        s->revocation.n_handoff_ids = 2;
+        s->revocation.handoff_ids = s->handoff_ids;
+        s->revocation.revoked_at_ms = SAMPLES_TIME_MS;
+        s->mail.content_case = REFNET__MAIL__CONTENT_REVOCATION;
+        s->mail.revocation = &s->revocation;
+        break;
+    default:
+        refnet__revocation_ack__init(&s->revocation_ack);
+        s->revocation_ack.consent_id = (char *)SAMPLES_CONSENT_ID;
+        s->revocation_ack.n_handoff_ids = 2;
+        s->revocation_ack.handoff_ids = s->handoff_ids;
+        s->revocation_ack.restricted_at_ms = SAMPLES_TIME_MS + 1000;
+        s->mail.content_case = REFNET__MAIL__CONTENT_REVOCATION_ACK;
+        s->mail.revocation_ack = &s->revocation_ack;
+        break;
+    }
+}
+
+/* Bye and the agency keys the broker vouches for. */
+static void
+samples_keys(samples_t *s, samples_kind_t kind)
+{
+    Refnet__Envelope *e = &s->env;
+    switch (kind) {
+    case SAMPLES_BYE:
+        refnet__bye__init(&s->bye);
+        s->bye.reason = (char *)"too many bad frames (over 100 in 60 s); not served for 120 s";
+        s->bye.retry_after_ms = 120000;
+        e->body_case = REFNET__ENVELOPE__BODY_BYE;
+        e->bye = &s->bye;
+        break;
+    case SAMPLES_AGENCY_KEY:
+    case SAMPLES_AGENCY_KEY_REVOKED:
+        refnet__agency_key__init(&s->agency_key);
+        s->agency_key.agency_id = (char *)SAMPLES_PEER;
+        s->agency_key.box_public_key.data = s->box_key;
+        s->agency_key.box_public_key.len = sizeof s->box_key;
+        s->agency_key.issued_at_ms = SAMPLES_TIME_MS;
+        s->agency_key.signature.data = s->signature;
+        s->agency_key.signature.len = sizeof s->signature;
+        if (kind == SAMPLES_AGENCY_KEY_REVOKED) {
+            s->agency_key.revoked = 1;
+            s->agency_key.revoked_at_ms = SAMPLES_TIME_MS + 5000;
+        }
+        e->body_case = REFNET__ENVELOPE__BODY_AGENCY_KEY;
+        e->agency_key = &s->agency_key;
+        break;
+    default:
+        refnet__key_rotate__init(&s->key_rotate);
+        s->key_rotate.curve_public_key = (char *)"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
+        s->key_rotate.box_public_key.data = s->box_key;
+        s->key_rotate.box_public_key.len = sizeof s->box_key;
+        e->body_case = REFNET__ENVELOPE__BODY_KEY_ROTATE;
+        e->key_rotate = &s->key_rotate;
+        break;
+    }
+}
+
+/* Snapshot replication: a chunk holding the sample service (as a live update), its markers,
+ * and the digest exchange. */
+static void
+samples_replication(samples_t *s, samples_kind_t kind)
+{
+    Refnet__Envelope *e = &s->env;
+    switch (kind) {
+    case SAMPLES_SNAPSHOT_BEGIN:
+        refnet__dir_snapshot_begin__init(&s->snapshot_begin);
+        s->snapshot_begin.seq = 42;
+        s->snapshot_begin.horizon = 7;
+        s->snapshot_begin.services = 1;
+        e->body_case = REFNET__ENVELOPE__BODY_SNAPSHOT_BEGIN;
+        e->snapshot_begin = &s->snapshot_begin;
+        break;
+    case SAMPLES_SNAPSHOT_CHUNK:
+        samples_directory(s, SAMPLES_UPDATE);
+        refnet__dir_snapshot_chunk__init(&s->snapshot_chunk);
+        s->chunk_ptrs[0] = &s->update;
+        s->snapshot_chunk.seq = 42;
+        s->snapshot_chunk.after = (char *)"harbor-a";
+        s->snapshot_chunk.updates = s->chunk_ptrs;
+        s->snapshot_chunk.n_updates = 1;
+        e->body_case = REFNET__ENVELOPE__BODY_SNAPSHOT_CHUNK;
+        e->snapshot_chunk = &s->snapshot_chunk;
+        break;
+    case SAMPLES_SNAPSHOT_END:
+        refnet__dir_snapshot_end__init(&s->snapshot_end);
+        s->snapshot_end.seq = 42;
+        s->snapshot_end.after = (char *)SAMPLES_SERVICE_ID;
+        e->body_case = REFNET__ENVELOPE__BODY_SNAPSHOT_END;
+        e->snapshot_end = &s->snapshot_end;
+        break;
+    case SAMPLES_DIGEST_REQUEST:
+        refnet__dir_digest_request__init(&s->digest_request);
+        e->body_case = REFNET__ENVELOPE__BODY_DIGEST_REQUEST;
+        e->digest_request = &s->digest_request;
+        break;
+    default:
+        refnet__dir_digest__init(&s->digest);
+        for (size_t i = 0; i < sizeof s->digest_bytes; i++)
+            s->digest_bytes[i] = (uint8_t)(i * 7 + 1);
+        s->digest.seq = 42;
+        s->digest.services = 12;
+        s->digest.digest.data = s->digest_bytes;
+        s->digest.digest.len = sizeof s->digest_bytes;
+        memset(s->ref_id, 0x3c, sizeof s->ref_id);
+        s->digest.ref.data = s->ref_id;
+        s->digest.ref.len = sizeof s->ref_id;
+        s->digest.horizon = 7;
+        e->body_case = REFNET__ENVELOPE__BODY_DIGEST;
+        e->digest = &s->digest;
+        break;
+    }
+}
+
 void
 samples_init(samples_t *s, samples_kind_t kind)
 {
@@ -324,6 +485,7 @@ samples_init(samples_t *s, samples_kind_t kind)
     s->env.msg_id.len = sizeof s->msg_id;
     s->env.sent_at_ms = SAMPLES_TIME_MS;
     samples_service(s);
+    samples_bytes(s);
     switch (kind) {
     case SAMPLES_PUBLISH:
     case SAMPLES_AVAILABILITY:
@@ -344,6 +506,25 @@ samples_init(samples_t *s, samples_kind_t kind)
     case SAMPLES_PING:
     case SAMPLES_PONG:
         samples_session(s, kind);
+        break;
+    case SAMPLES_BYE:
+    case SAMPLES_AGENCY_KEY:
+    case SAMPLES_AGENCY_KEY_REVOKED:
+    case SAMPLES_KEY_ROTATE:
+        samples_keys(s, kind);
+        break;
+    case SAMPLES_MAIL_SEALED:
+    case SAMPLES_MAIL_SEALED_REASON:
+    case SAMPLES_MAIL_REVOCATION:
+    case SAMPLES_MAIL_REVOCATION_ACK:
+        samples_sealed_mail(s, kind);
+        break;
+    case SAMPLES_SNAPSHOT_BEGIN:
+    case SAMPLES_SNAPSHOT_CHUNK:
+    case SAMPLES_SNAPSHOT_END:
+    case SAMPLES_DIGEST_REQUEST:
+    case SAMPLES_DIGEST:
+        samples_replication(s, kind);
         break;
     default:
         samples_replies(s, kind);

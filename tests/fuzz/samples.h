@@ -35,6 +35,19 @@ typedef enum {
     SAMPLES_RESULT,
     SAMPLES_ADMIN_REQUEST,
     SAMPLES_ADMIN_REPLY,
+    SAMPLES_BYE,
+    SAMPLES_AGENCY_KEY,
+    SAMPLES_AGENCY_KEY_REVOKED,
+    SAMPLES_KEY_ROTATE,
+    SAMPLES_MAIL_SEALED,        /* REQUESTED with a sealed packet (seal_version 1) */
+    SAMPLES_MAIL_SEALED_REASON, /* a later step with a sealed_reason */
+    SAMPLES_MAIL_REVOCATION,
+    SAMPLES_MAIL_REVOCATION_ACK,
+    SAMPLES_SNAPSHOT_BEGIN, /* snapshot replication and the directory digest */
+    SAMPLES_SNAPSHOT_CHUNK,
+    SAMPLES_SNAPSHOT_END,
+    SAMPLES_DIGEST_REQUEST,
+    SAMPLES_DIGEST,
     SAMPLES_COUNT
 } samples_kind_t;
 
@@ -81,10 +94,28 @@ typedef struct {
     uint8_t packet[1024]; /* the encoded person, referenced by handoff.person_packet */
     Refnet__Receipt receipt;
 
+    Refnet__Bye bye;
+    Refnet__AgencyKey agency_key;
+    Refnet__KeyRotate key_rotate;
+    Refnet__Revocation revocation;
+    Refnet__RevocationAck revocation_ack;
+    char *handoff_ids[2];
+    uint8_t box_key[32];
+    uint8_t signature[64];
+    uint8_t sealed[120]; /* stand-in ciphertext: nonce, sealed bytes, MAC */
+
     Refnet__AgencyInfo agency_info[2];
     Refnet__AgencyInfo *agency_ptrs[2];
     Refnet__FlowRow flow_row;
     Refnet__FlowRow *flow_ptrs[1];
+
+    Refnet__DirSnapshotBegin snapshot_begin;
+    Refnet__DirSnapshotChunk snapshot_chunk;
+    Refnet__DirUpdate *chunk_ptrs[1];
+    Refnet__DirSnapshotEnd snapshot_end;
+    Refnet__DirDigestRequest digest_request;
+    Refnet__DirDigest digest;
+    uint8_t digest_bytes[32];
 } samples_t;
 
 /* Fills `s` with a valid Envelope of the given kind (version 1, a fixed msg_id). The Envelope

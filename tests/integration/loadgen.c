@@ -8,6 +8,8 @@
  *   refnet-loadgen start NODE_DIR PERSON SERVICE COUNT TAG
  *       starts COUNT handoffs of PERSON to SERVICE, each with the note "TAG #<n>" (n from 0),
  *       one after the other; an outbox that is full ("queue-full") is retried for a while.
+ *       With REFNET_LOADGEN_PAD=N (at most LOADGEN_PAD_MAX) each note gets N more bytes after
+ *       a space ("TAG #<n> xxx..."), to make each message bigger.
  *   refnet-loadgen check NODE_DIR FROM TAG COUNT
  *       on a receiving node: reads every handoff in the inbox sent by FROM whose note starts
  *       with "TAG #" and checks that each n in 0..COUNT-1 is there exactly once, and that they
@@ -36,6 +38,8 @@
 #define LOADGEN_RETRY_MS    50
 #define LOADGEN_RETRY_TRIES 1200
 #define LOADGEN_TAG_MAX     64
+/* Padding of a note: the node's notes limit (WIRE_MAX_LONG_TEXT) minus room for the tag. */
+#define LOADGEN_PAD_MAX 3800
 
 static void
 loadgen_sleep_ms(long ms)
@@ -85,11 +89,21 @@ static int
 loadgen_start(refnet_client_t *c, char **argv)
 {
     long count = 0;
+    long pad = 0;
+    const char *pad_env = getenv("REFNET_LOADGEN_PAD");
     if (loadgen_count(argv[2], &count) != 0 || strlen(argv[3]) > LOADGEN_TAG_MAX)
         return 2;
+    if (pad_env && (loadgen_count(pad_env, &pad) != 0 || pad > LOADGEN_PAD_MAX))
+        return 2;
+    char padding[LOADGEN_PAD_MAX + 2] = "";
+    if (pad > 0) {
+        padding[0] = ' ';
+        memset(padding + 1, 'x', (size_t)pad);
+        padding[pad + 1] = '\0';
+    }
     for (long i = 0; i < count; i++) {
-        char note[LOADGEN_TAG_MAX + 32];
-        snprintf(note, sizeof note, "%s #%ld", argv[3], i);
+        char note[LOADGEN_TAG_MAX + 32 + sizeof padding];
+        snprintf(note, sizeof note, "%s #%ld%s", argv[3], i, padding);
         if (loadgen_start_one(c, argv[0], argv[1], note) != 0) {
             fprintf(stderr, "refnet-loadgen: stopped after %ld of %ld handoffs\n", i, count);
             return 1;
@@ -99,7 +113,8 @@ loadgen_start(refnet_client_t *c, char **argv)
     return 0;
 }
 
-/* The n of a note "TAG #n", or -1 when the note is not one of this tag's. */
+/* The n of a note "TAG #n" (or "TAG #n padding"), or -1 when the note is not one of this
+ * tag's. */
 static long
 loadgen_note_index(const char *note, const char *tag)
 {
@@ -108,7 +123,7 @@ loadgen_note_index(const char *note, const char *tag)
         return -1;
     char *end = NULL;
     long v = strtol(note + n + 2, &end, 10);
-    return (*end || v < 0) ? -1 : v;
+    return ((*end && *end != ' ') || end == note + n + 2 || v < 0) ? -1 : v;
 }
 
 /* What one side's handoffs with a tag add up to. */

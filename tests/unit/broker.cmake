@@ -19,3 +19,5 @@ refnet_unit_test(NAME test_broker_dispatch SOURCES test_broker_dispatch.c LIBS r
 refnet_unit_test(NAME test_sealkeys SOURCES test_sealkeys.c LIBS refnet_broker_core)
 refnet_unit_test(NAME test_bstore SOURCES test_bstore.c LIBS refnet_broker_core)
 refnet_unit_test(NAME test_counters SOURCES test_counters.c LIBS refnet_broker_core)
+refnet_unit_test(NAME test_shun SOURCES test_shun.c LIBS refnet_broker_core)
+refnet_unit_test(NAME test_rekey SOURCES test_rekey.c LIBS refnet_broker_core)

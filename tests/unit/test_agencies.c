@@ -1,5 +1,6 @@
 /* Unit tests of broker/agencies: enrolment rules, lookups by key and id, re-enrolment with a
- * new key, the certificate folder kept in step with LMDB, and picking up enrolments. */
+ * new key, the certificate folder kept in step with LMDB, picking up enrolments, revocation
+ * (key refused, certificate removed, still listed) and key rotation. */
 #include "test_broker_fixture.h"
 
 #include <setjmp.h>
@@ -161,6 +162,115 @@ test_last_seen_survives(void **state)
     agencies_destroy(&ag);
 }
 
+static int
+revoke_one(ctx_t *c, const char *id, uint64_t at, const uint8_t *sign_sk, bool *already)
+{
+    MDB_txn *txn = NULL;
+    char why[WIRE_WHY_LEN] = "";
+    int rc = store_begin(c->fx->store, false, &txn);
+    if (!rc)
+        rc = agencies_revoke(c->fx->store, txn, id, at, sign_sk, already, why);
+    if (!rc)
+        return store_commit(&txn);
+    assert_true(why[0] != '\0');
+    store_abort(&txn);
+    return rc;
+}
+
+static int
+rotate_one(ctx_t *c, const char *id, const char *key, bool *changed)
+{
+    MDB_txn *txn = NULL;
+    char why[WIRE_WHY_LEN] = "";
+    int rc = store_begin(c->fx->store, false, &txn);
+    if (!rc)
+        rc = agencies_rotate(c->fx->store, txn, id, key, changed, why);
+    if (!rc)
+        return store_commit(&txn);
+    store_abort(&txn);
+    return rc;
+}
+
+static void
+test_revoke(void **state)
+{
+    ctx_t *c = *state;
+    agencies_t *ag = NULL;
+    bool changed = false, already = true;
+    char k1[KEYS_Z85_LEN], k2[KEYS_Z85_LEN];
+    fx_new_key(k1);
+    fx_new_key(k2);
+    assert_int_equal(enroll(c, "a", NULL, k1), 0);
+    assert_int_equal(enroll(c, "b", NULL, k2), 0);
+    assert_int_equal(agencies_open(&ag, c->fx->store, c->certs), 0);
+    assert_true(cert_exists(c, "a.cert"));
+
+    assert_int_equal(revoke_one(c, "a", 1800000000000ULL, NULL, &already), 0);
+    assert_false(already);
+    assert_int_equal(revoke_one(c, "nobody", 1800000000000ULL, NULL, &already), REFNET_ENOTFOUND);
+    assert_int_equal(agencies_refresh(ag, &changed), 0);
+    assert_true(changed);
+    /* Its key names no sender, it is no recipient, and zauth no longer has its certificate. */
+    assert_null(agencies_by_key(ag, k1));
+    assert_null(agencies_by_id(ag, "a"));
+    assert_true(agencies_is_revoked(ag, "a"));
+    assert_false(agencies_is_revoked(ag, "b"));
+    assert_false(agencies_is_revoked(ag, "zz"));
+    assert_false(cert_exists(c, "a.cert"));
+    assert_true(cert_exists(c, "b.cert"));
+    /* Still listed for the administrator, marked. */
+    assert_int_equal(agencies_count(ag), 2);
+    assert_string_equal(agencies_at(ag, 0)->id, "a");
+    assert_int_equal(agencies_at(ag, 0)->revoked_at_ms, 1800000000000ULL);
+    assert_int_equal(agencies_at(ag, 1)->revoked_at_ms, 0);
+
+    /* A second revocation changes nothing; enrolling again lifts it. */
+    assert_int_equal(revoke_one(c, "a", 1900000000000ULL, NULL, &already), 0);
+    assert_true(already);
+    assert_int_equal(enroll(c, "a", NULL, k1), 0);
+    assert_int_equal(agencies_refresh(ag, &changed), 0);
+    assert_string_equal(agencies_by_key(ag, k1)->id, "a");
+    assert_false(agencies_is_revoked(ag, "a"));
+    assert_true(cert_exists(c, "a.cert"));
+    agencies_destroy(&ag);
+}
+
+static void
+test_rotate(void **state)
+{
+    ctx_t *c = *state;
+    agencies_t *ag = NULL;
+    bool changed = false, already = false;
+    char k1[KEYS_Z85_LEN], k2[KEYS_Z85_LEN], k3[KEYS_Z85_LEN], onfile[KEYS_Z85_LEN];
+    fx_new_key(k1);
+    fx_new_key(k2);
+    fx_new_key(k3);
+    assert_int_equal(enroll(c, "a", NULL, k1), 0);
+    assert_int_equal(enroll(c, "b", NULL, k2), 0);
+    assert_int_equal(agencies_open(&ag, c->fx->store, c->certs), 0);
+
+    assert_int_equal(rotate_one(c, "a", "not-a-key", &changed), REFNET_EINVAL);
+    assert_int_equal(rotate_one(c, "a", k2, &changed), REFNET_EEXIST); /* b's key */
+    assert_int_equal(rotate_one(c, "a", k3, &changed), 0);
+    assert_true(changed);
+    assert_int_equal(rotate_one(c, "a", k3, &changed), 0); /* a resent request */
+    assert_false(changed);
+    assert_int_equal(agencies_refresh(ag, &changed), 0);
+    assert_true(changed);
+    assert_null(agencies_by_key(ag, k1));
+    assert_string_equal(agencies_by_key(ag, k3)->id, "a");
+    assert_int_equal(keys_load_public(c->certs, "a", onfile), 0);
+    assert_string_equal(onfile, k3);
+    /* The old key is free again; a revoked agency cannot rotate. */
+    assert_int_equal(enroll(c, "z", NULL, k1), 0);
+    assert_int_equal(revoke_one(c, "b", 1800000000000ULL, NULL, &already), 0);
+    assert_int_equal(rotate_one(c, "b", k1, &changed), REFNET_EEXIST);
+    char k4[KEYS_Z85_LEN];
+    fx_new_key(k4);
+    assert_int_equal(rotate_one(c, "b", k4, &changed), REFNET_ENOTFOUND);
+    agencies_destroy(&ag);
+}
+
 int
 main(void)
 {
@@ -169,6 +279,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_lookup_and_certs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reenroll_and_refresh, setup, teardown),
         cmocka_unit_test_setup_teardown(test_last_seen_survives, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rotate, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -229,6 +229,15 @@ test_names(void **state)
     assert_true(strlen(actor) > 0);
     assert_string_equal(audit_event_name(REFNET__AUDIT_EVENT__AUDIT_EVENT_DATA_RECEIVED),
                         "data-received");
+    /* Every event has its own name; an unknown value says so. */
+    static const char *const want[] = { "unknown",         "consent-granted",
+                                        "consent-revoked", "disclosure-sent",
+                                        "data-received",   "consent-expired",
+                                        "revocation-sent", "revocation-acknowledged",
+                                        "data-restricted" };
+    for (int i = 0; i < (int)(sizeof want / sizeof want[0]); i++)
+        assert_string_equal(audit_event_name((Refnet__AuditEvent)i), want[i]);
+    assert_string_equal(audit_event_name((Refnet__AuditEvent)99), "unknown");
     assert_string_equal(audit_fault_name(AUDIT_REMOVED), "removed");
 }
 

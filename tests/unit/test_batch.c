@@ -33,7 +33,8 @@ test_entries_keep_order_and_data(void **state)
     f = frame_of("update", &len);
     batch_fanout(b, &f, len, 42);
     batch_kick(b, "agency-1", 3);
-    assert_int_equal(batch_mark(b), 3);
+    batch_stored(b, "agency-2", "agency-3", ref);
+    assert_int_equal(batch_mark(b), 4);
 
     batch_entry_t *e = batch_at(b, 0);
     assert_int_equal(e->kind, BATCH_REPLY);
@@ -50,7 +51,12 @@ test_entries_keep_order_and_data(void **state)
     assert_int_equal(e->kind, BATCH_KICK);
     assert_string_equal(e->agency, "agency-1");
     assert_int_equal(e->acked, 3);
-    assert_null(batch_at(b, 3));
+    e = batch_at(b, 3);
+    assert_int_equal(e->kind, BATCH_STORED);
+    assert_string_equal(e->agency, "agency-2");
+    assert_string_equal(e->to, "agency-3");
+    assert_memory_equal(e->ref, ref, 16);
+    assert_null(batch_at(b, 4));
     batch_destroy(&b);
     assert_null(b);
     batch_destroy(&b); /* twice is fine */

@@ -260,15 +260,72 @@ test_mail_and_its_refusals(void **state)
     assert_int_equal(mail(c, "a1", "a2", "", REFNET__HANDOFF_STATUS__HANDOFF_STATUS_ACCEPTED, &why),
                      REFNET__STATUS__STATUS_NOT_FOUND);
     assert_int_equal(mail(c, "a1", "a2", "a1", req, &why), REFNET__STATUS__STATUS_OK);
-    assert_int_equal(batch_mark(c->batch), 2);
+    assert_int_equal(batch_mark(c->batch), 3);
     assert_true(batch_at(c->batch, 0)->durable);
     assert_int_equal(batch_at(c->batch, 1)->kind, BATCH_KICK);
     assert_string_equal(batch_at(c->batch, 1)->agency, "a2");
+    assert_int_equal(batch_at(c->batch, 2)->kind, BATCH_STORED);
+    assert_string_equal(batch_at(c->batch, 2)->agency, "a1");
+    assert_string_equal(batch_at(c->batch, 2)->to, "a2");
     assert_int_equal(
         mail(c, "a1", "a2", "", REFNET__HANDOFF_STATUS__HANDOFF_STATUS_CANCELLED, &why),
         REFNET__STATUS__STATUS_INVALID_TRANSITION);
     assert_non_null(strstr(why, "reason"));
     assert_int_equal(c->counters.stored, 1);
+}
+
+/* Sends a consent revocation (or, with `ack`, its acknowledgement) naming handoff `id`. */
+static Refnet__Status
+revocation(ctx_t *c, const char *who, const char *to, const char *id, bool ack, const char **why)
+{
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    Refnet__Mail m = REFNET__MAIL__INIT;
+    Refnet__Revocation r = REFNET__REVOCATION__INIT;
+    Refnet__RevocationAck a = REFNET__REVOCATION_ACK__INIT;
+    char *ids[] = { (char *)id };
+    r.consent_id = a.consent_id = (char *)"5d1c7a3e-2b4f-4e6a-8c9d-0e1f2a3b4c5d";
+    r.handoff_ids = a.handoff_ids = ids;
+    r.n_handoff_ids = a.n_handoff_ids = 1;
+    r.revoked_at_ms = a.restricted_at_ms = clock_now_ms();
+    m.to = (char *)to;
+    m.from = (char *)"";
+    if (ack) {
+        m.content_case = REFNET__MAIL__CONTENT_REVOCATION_ACK;
+        m.revocation_ack = &a;
+    } else {
+        m.content_case = REFNET__MAIL__CONTENT_REVOCATION;
+        m.revocation = &r;
+    }
+    env.body_case = REFNET__ENVELOPE__BODY_MAIL;
+    env.mail = &m;
+    return run(c, who, &env, why);
+}
+
+/* A revocation travels only from a handoff's sender to its receiver, its acknowledgement only
+ * back; both are stored and delivered like any mail. */
+static void
+test_revocation_between_parties_only(void **state)
+{
+    ctx_t *c = *state;
+    const char *why;
+    test_publish_replies_after_commit_and_fans_out(state);
+    assert_int_equal(
+        mail(c, "a1", "a2", "", REFNET__HANDOFF_STATUS__HANDOFF_STATUS_REQUESTED, &why),
+        REFNET__STATUS__STATUS_OK);
+    assert_int_equal(c->counters.stored, 1);
+    /* The wrong way round, or naming a handoff the broker never saw: refused. */
+    assert_int_equal(revocation(c, "a2", "a1", HANDOFF, false, &why),
+                     REFNET__STATUS__STATUS_FORBIDDEN);
+    assert_non_null(strstr(why, "two parties"));
+    assert_int_equal(revocation(c, "a1", "a2", HANDOFF, true, &why),
+                     REFNET__STATUS__STATUS_FORBIDDEN);
+    assert_int_equal(revocation(c, "a1", "a2", "00000000-0000-4000-8000-00000000000f", false, &why),
+                     REFNET__STATUS__STATUS_FORBIDDEN);
+    assert_int_equal(c->counters.stored, 1);
+    /* Sender to receiver, and the acknowledgement back: stored. */
+    assert_int_equal(revocation(c, "a1", "a2", HANDOFF, false, &why), REFNET__STATUS__STATUS_OK);
+    assert_int_equal(revocation(c, "a2", "a1", HANDOFF, true, &why), REFNET__STATUS__STATUS_OK);
+    assert_int_equal(c->counters.stored, 3);
 }
 
 static void
@@ -309,6 +366,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_publish_replies_after_commit_and_fans_out, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_mail_and_its_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revocation_between_parties_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_requests_only_the_broker_sends, setup, teardown),
         cmocka_unit_test(test_status_mapping),
     };

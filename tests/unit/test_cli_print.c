@@ -153,6 +153,46 @@ test_handoff_view(void **state)
 }
 
 static void
+test_consent_show_and_revocations(void **state)
+{
+    (void)state;
+    char *t = render(cli_print_consent,
+                     "{\"id\":\"c1\",\"revoked_at\":\"2026-11-22T08:00:00.000Z\",\"revocations\":["
+                     "{\"agency\":\"harbor\",\"handoffs\":[\"h1\",\"h2\"],\"acknowledged\":true,"
+                     "\"acknowledged_at\":\"2026-11-22T08:00:01.000Z\"},"
+                     "{\"agency\":\"bridge\",\"handoffs\":[\"h3\"],\"acknowledged\":false,"
+                     "\"sent_at\":\"2026-11-22T08:00:00.000Z\"}]}");
+    assert_contains(t, "id:         c1\n");
+    assert_contains(t, "revocation acknowledged by harbor at 2026-11-22T08:00:01.000Z (handoffs "
+                       "h1, h2)\n");
+    assert_contains(t,
+                    "revocation pending at bridge (sent 2026-11-22T08:00:00.000Z; handoffs h3)\n");
+    assert_null(strstr(t, "revocations"));
+    free(t);
+    t = render(
+        cli_print_revoked,
+        "{\"id\":\"c1\",\"revoked_at\":\"2026-11-22T08:00:00.000Z\",\"revocations_sent\":2}");
+    assert_contains(t, "consent c1 revoked at 2026-11-22T08:00:00.000Z\n"
+                       "revocation sent to 2 agencies that received data under it\n");
+    free(t);
+}
+
+static void
+test_handoff_restricted_and_notice(void **state)
+{
+    (void)state;
+    char *t =
+        render(cli_print_handoff,
+               "{\"id\":\"h9\",\"status\":\"accepted\",\"person\":{\"name\":\"[restricted]\","
+               "\"restricted\":true},\"restricted\":true,\"restricted_at\":"
+               "\"2026-11-22T08:00:00.000Z\",\"redisclosure_notice\":\"42 CFR part 2 says\"}");
+    assert_contains(t, "person:\n  name:      [restricted]\n");
+    assert_contains(t, "restricted: 2026-11-22T08:00:00.000Z\n");
+    assert_contains(t, "notice:    42 CFR part 2 says\n");
+    free(t);
+}
+
+static void
 test_handoffs_table(void **state)
 {
     (void)state;
@@ -160,10 +200,14 @@ test_handoffs_table(void **state)
                      "{\"handoffs\":[{\"id\":\"h1\",\"status\":\"requested\",\"from\":\"harbor\","
                      "\"to\":\"bridge\",\"service\":\"detox-1\",\"service_name\":\"Detox beds\","
                      "\"direction\":\"outbox\",\"updated_at\":\"2026-11-22T07:01:02.123Z\","
-                     "\"outcome\":null}]}");
+                     "\"outcome\":null},{\"id\":\"h2\",\"status\":\"requested\",\"from\":"
+                     "\"bridge\",\"to\":\"harbor\",\"service\":\"s\",\"direction\":\"inbox\","
+                     "\"updated_at\":null,\"outcome\":null,\"restricted\":true}]}");
     assert_string_equal(
-        t, "ID  DIR  STATUS     FROM    TO      SERVICE     UPDATED           OUTCOME\n"
-           "h1  out  requested  harbor  bridge  Detox beds  2026-11-22 07:01  -\n");
+        t,
+        "ID  DIR  STATUS     FROM    TO      SERVICE     UPDATED           OUTCOME  DATA\n"
+        "h1  out  requested  harbor  bridge  Detox beds  2026-11-22 07:01  -        -\n"
+        "h2  in   requested  bridge  harbor  s           -                 -        restricted\n");
     free(t);
 }
 
@@ -219,6 +263,8 @@ main(void)
         cmocka_unit_test(test_consents_show_their_state),
         cmocka_unit_test(test_handoff_view),
         cmocka_unit_test(test_handoffs_table),
+        cmocka_unit_test(test_consent_show_and_revocations),
+        cmocka_unit_test(test_handoff_restricted_and_notice),
         cmocka_unit_test(test_admin_views),
         cmocka_unit_test(test_status_as_key_value),
     };

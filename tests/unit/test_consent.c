@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include "audit.h"
 #include "refnet_error.h"
 
 #define C_CONTACT   REFNET__CATEGORY__CATEGORY_CONTACT
@@ -238,6 +239,79 @@ test_each_filters_by_person_and_max(void **state)
     nfx_destroy(&fx);
 }
 
+/* Substance-use (Part 2) is covered only by a consent that names it, even "to any agency". */
+static void
+test_substance_use_named_explicitly(void **state)
+{
+    (void)state;
+    Refnet__Category every[] = { C_CONTACT, C_NEEDS, C_OWN_WORDS, C_NOTES };
+    Refnet__Category su[] = { REFNET__CATEGORY__CATEGORY_SUBSTANCE_USE };
+    Refnet__ConsentRecord c = base_consent();
+    const char *why = NULL;
+    c.recipient = (char *)"*";
+    c.categories = every;
+    c.n_categories = 4;
+    assert_int_equal(check(&c, "p1", "harbor", su, 1, NOW, &why), REFNET_ECONSENT);
+    assert_string_equal(why, "the consent does not cover every category being shared");
+    Refnet__Category with[] = { C_CONTACT, REFNET__CATEGORY__CATEGORY_SUBSTANCE_USE };
+    c.categories = with;
+    c.n_categories = 2;
+    assert_int_equal(check(&c, "p1", "harbor", su, 1, NOW, NULL), 0);
+}
+
+static int
+expired_visit(void *ctx, const Refnet__AuditEntry *e)
+{
+    if (e->event == REFNET__AUDIT_EVENT__AUDIT_EVENT_CONSENT_EXPIRED) {
+        (*(int *)ctx)++;
+        assert_string_equal(e->actor, AUDIT_ACTOR_NODE);
+        assert_string_equal(e->person_id, "p1");
+        assert_int_equal(e->n_categories, 1);
+    }
+    return 0;
+}
+
+/* An expired consent is recorded in the audit log once; revoked or running ones are not. */
+static void
+test_expiry_noted_once(void **state)
+{
+    (void)state;
+    nfx_t *fx = nfx_new();
+    MDB_txn *txn = nfx_begin(fx, false);
+    char expired[UID_STR_LEN], running[UID_STR_LEN], revoked[UID_STR_LEN], event[UID_STR_LEN];
+    uint64_t now = clock_now_ms();
+    size_t noted = 9;
+    int entries = 0;
+    Refnet__Category cats[] = { C_CONTACT };
+    assert_int_equal(
+        nfx_add_consent(txn, fx->st, "p1", "harbor", cats, 1, now - 2 * DAY, now - DAY, expired),
+        0);
+    assert_int_equal(
+        nfx_add_consent(txn, fx->st, "p1", "harbor", cats, 1, now - DAY, now + DAY, running), 0);
+    assert_int_equal(
+        nfx_add_consent(txn, fx->st, "p1", "harbor", cats, 1, now - 2 * DAY, now - DAY, revoked),
+        0);
+    assert_int_equal(nfx_add_consent(txn, fx->st, "p1", "harbor", cats, 1, now - DAY, 0, event), 0);
+    assert_int_equal(consent_revoke(txn, fx->st, revoked, now - DAY - 1), 0);
+    assert_int_equal(consent_note_expired(txn, fx->st, now, 100, &noted), 0);
+    assert_int_equal(noted, 1);
+    assert_int_equal(consent_note_expired(txn, fx->st, now + 1, 100, &noted), 0);
+    assert_int_equal(noted, 0);
+    pbuf_t *pb = NULL;
+    assert_int_equal(consent_get(txn, fx->st, expired, &pb), 0);
+    assert_int_equal(((Refnet__ConsentRecord *)pbuf_msg(pb))->expiry_noted_at_ms, now);
+    pbuf_destroy(&pb);
+    assert_int_equal(audit_each(txn, fx->st, expired_visit, &entries), 0);
+    assert_int_equal(entries, 1);
+    /* The running one is noted once its day has passed; at most `max` per pass. */
+    assert_int_equal(consent_note_expired(txn, fx->st, now + 2 * DAY, 0, &noted), 0);
+    assert_int_equal(noted, 0);
+    assert_int_equal(consent_note_expired(txn, fx->st, now + 2 * DAY, 5, &noted), 0);
+    assert_int_equal(noted, 1);
+    assert_int_equal(store_commit(&txn), 0);
+    nfx_destroy(&fx);
+}
+
 int
 main(void)
 {
@@ -253,6 +327,8 @@ main(void)
         cmocka_unit_test(test_other_person_and_purpose),
         cmocka_unit_test(test_records_find_revoke_list),
         cmocka_unit_test(test_each_filters_by_person_and_max),
+        cmocka_unit_test(test_substance_use_named_explicitly),
+        cmocka_unit_test(test_expiry_noted_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,10 +9,12 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "audit.h"
 #include "handoff.h"
 #include "outbox.h"
 #include "peerkeys.h"
 #include "refnet_error.h"
+#include "validate.h"
 #include "wire.h"
 
 #define C_CONTACT   REFNET__CATEGORY__CATEGORY_CONTACT
@@ -160,7 +162,8 @@ carry(nfx_t *from,
     m.from = (char *)sender;
     m.stored_at_ms = clock_now_ms();
     txn = nfx_begin(to, false);
-    int rc = handoff_receive(txn, to->st, receiver, &m, sk, clock_now_ms(), why, &packet);
+    int rc = handoff_receive(txn, to->st, receiver, &m, e->msg_id.data, sk, clock_now_ms(), why,
+                             &packet);
     assert_int_not_equal(packet, HANDOFF_PACKET_DROPPED);
     if (rc == 0)
         assert_int_equal(store_commit(&txn), 0);
@@ -185,6 +188,7 @@ status_of(nfx_t *fx, const char *id)
 /* Runs a local status change on `fx` and commits it when accepted. */
 static int
 set_status(nfx_t *fx,
+           const uint8_t *sk,
            const char *self,
            const char *id,
            Refnet__HandoffStatus s,
@@ -192,7 +196,7 @@ set_status(nfx_t *fx,
            char *why)
 {
     MDB_txn *txn = nfx_begin(fx, false);
-    int rc = handoff_set_status(txn, fx->st, self, id, s, reason, 0, clock_now_ms(), why);
+    int rc = handoff_update(txn, fx->st, self, id, s, reason, 0, sk, clock_now_ms(), why);
     if (rc == 0)
         assert_int_equal(store_commit(&txn), 0);
     store_abort(&txn);
@@ -300,22 +304,24 @@ test_full_handoff_both_sides(void **state)
     assert_int_equal(carry(p->a, &p->last_a, "harbor", p->b, "lighthouse", p->b_sk), REFNET_EEXIST);
 
     /* Only the receiver accepts. */
-    assert_int_equal(set_status(p->a, "harbor", id, S(ACCEPTED), "", why), REFNET_ETRANSITION);
+    assert_int_equal(set_status(p->a, p->a_sk, "harbor", id, S(ACCEPTED), "", why),
+                     REFNET_ETRANSITION);
     assert_non_null(strstr(why, "receiver"));
-    assert_int_equal(set_status(p->b, "lighthouse", id, S(ACCEPTED), "", why), 0);
+    assert_int_equal(set_status(p->b, p->b_sk, "lighthouse", id, S(ACCEPTED), "", why), 0);
     assert_int_equal(carry(p->b, &p->last_b, "lighthouse", p->a, "harbor", p->a_sk), 0);
     assert_int_equal(status_of(p->a, id), S(ACCEPTED));
 
     /* on-hold needs a reason, on both sides' checks. */
-    assert_int_equal(set_status(p->b, "lighthouse", id, S(ON_HOLD), "", why), REFNET_ETRANSITION);
-    assert_int_equal(set_status(p->b, "lighthouse", id, S(IN_PROGRESS), "", why), 0);
-    assert_int_equal(set_status(p->b, "lighthouse", id, S(COMPLETED), "", why), 0);
+    assert_int_equal(set_status(p->b, p->b_sk, "lighthouse", id, S(ON_HOLD), "", why),
+                     REFNET_ETRANSITION);
+    assert_int_equal(set_status(p->b, p->b_sk, "lighthouse", id, S(IN_PROGRESS), "", why), 0);
+    assert_int_equal(set_status(p->b, p->b_sk, "lighthouse", id, S(COMPLETED), "", why), 0);
     assert_int_equal(carry(p->b, &p->last_b, "lighthouse", p->a, "harbor", p->a_sk), 0);
     assert_int_equal(carry(p->b, &p->last_b, "lighthouse", p->a, "harbor", p->a_sk), 0);
     assert_int_equal(status_of(p->a, id), S(COMPLETED));
     assert_int_equal(status_of(p->b, id), S(COMPLETED));
     /* A final status stays final. */
-    assert_int_equal(set_status(p->a, "harbor", id, S(CANCELLED), "changed mind", why),
+    assert_int_equal(set_status(p->a, p->a_sk, "harbor", id, S(CANCELLED), "changed mind", why),
                      REFNET_ETRANSITION);
 
     /* The sender's history names who did what. */
@@ -355,9 +361,10 @@ test_cancel_and_milestones(void **state)
     assert_int_equal(carry(p->a, &p->last_a, "harbor", p->b, "lighthouse", p->b_sk), 0);
 
     /* Cancel needs a reason; the sender may cancel. */
-    assert_int_equal(set_status(p->a, "harbor", id, S(CANCELLED), "", why), REFNET_ETRANSITION);
-    assert_int_equal(set_status(p->a, "harbor", id, S(CANCELLED), "person chose not to go", why),
-                     0);
+    assert_int_equal(set_status(p->a, p->a_sk, "harbor", id, S(CANCELLED), "", why),
+                     REFNET_ETRANSITION);
+    assert_int_equal(
+        set_status(p->a, p->a_sk, "harbor", id, S(CANCELLED), "person chose not to go", why), 0);
     assert_int_equal(carry(p->a, &p->last_a, "harbor", p->b, "lighthouse", p->b_sk), 0);
     assert_int_equal(status_of(p->b, id), S(CANCELLED));
 
@@ -516,7 +523,7 @@ receive_at_b(pair_t *p, Refnet__Mail *m, const uint8_t *sk, ProtobufCBinaryData 
     pbuf_t *pb = NULL;
     MDB_txn *txn = nfx_begin(p->b, false);
     assert_int_equal(
-        handoff_receive(txn, p->b->st, "lighthouse", m, sk, clock_now_ms(), why, &packet), 0);
+        handoff_receive(txn, p->b->st, "lighthouse", m, NULL, sk, clock_now_ms(), why, &packet), 0);
     assert_int_equal(handoff_get(txn, p->b->st, m->handoff->handoff_id, &pb), 0);
     kept->len = ((const Refnet__HandoffRecord *)pbuf_msg(pb))->person_packet.len;
     pbuf_destroy(&pb);
@@ -597,6 +604,182 @@ test_forged_agency_key_refused(void **state)
 }
 
 /* A receipt without a delivery time: the request expired at the broker. */
+
+/* Reads handoff `id` from `fx` into a copy of its latest reason. */
+static void
+reason_of(nfx_t *fx, const char *id, char *out, size_t len)
+{
+    MDB_txn *txn = nfx_begin(fx, true);
+    pbuf_t *pb = NULL;
+    assert_int_equal(handoff_get(txn, fx->st, id, &pb), 0);
+    snprintf(out, len, "%s", ((const Refnet__HandoffRecord *)pbuf_msg(pb))->reason);
+    pbuf_destroy(&pb);
+    store_abort(&txn);
+}
+
+/* Decodes B's outbox item after `after` (its key into *key). */
+static pbuf_t *
+b_item(pair_t *p, uint64_t after, uint64_t *key, const Refnet__HandoffUpdate **up)
+{
+    MDB_txn *txn = nfx_begin(p->b, true);
+    pbuf_t *item = NULL, *env = NULL;
+    char why[WIRE_WHY_LEN] = "";
+    assert_int_equal(outbox_next(txn, p->b->st, after, key, &item), 0);
+    const Refnet__OutboxItem *it = (const Refnet__OutboxItem *)pbuf_msg(item);
+    assert_false(has_bytes(it->envelope.data, it->envelope.len, "bed went to"));
+    assert_int_equal(wire_decode(it->envelope.data, it->envelope.len, &env, why), 0);
+    store_abort(&txn);
+    pbuf_destroy(&item);
+    *up = ((const Refnet__Envelope *)pbuf_msg(env))->mail->handoff;
+    return env;
+}
+
+/* A later step's reason travels sealed for the other party and is shown there in clear. */
+static void
+test_sealed_reason(void **state)
+{
+    pair_t *p = *state;
+    char id[UID_STR_LEN], why[HANDOFF_WHY_LEN] = "", reason[WIRE_MAX_REASON + 1];
+    const Refnet__HandoffUpdate *up = NULL;
+    uint64_t key = 0;
+    Refnet__Category cats[] = { C_CONTACT, C_OWN_WORDS };
+    grant(p, "lighthouse", cats, 2);
+    start_ok(p, id);
+    assert_int_equal(carry(p->a, &p->last_a, "harbor", p->b, "lighthouse", p->b_sk), 0);
+    /* Without a sealing key a reason cannot leave: refused, nothing queued. */
+    MDB_txn *txn = nfx_begin(p->b, false);
+    assert_int_equal(handoff_set_status(txn, p->b->st, "lighthouse", id, S(REJECTED),
+                                        "the bed went to someone else", 0, clock_now_ms(), why),
+                     REFNET_EFORBIDDEN);
+    assert_non_null(strstr(why, "sealed"));
+    store_abort(&txn);
+    assert_int_equal(nfx_count(p->b, NODEDB_OUTBOX), 0);
+    assert_int_equal(set_status(p->b, p->b_sk, "lighthouse", id, S(REJECTED),
+                                "the bed went to someone else", why),
+                     0);
+    /* On the wire: no clear reason, a sealed one, and it passes the wire rules. */
+    pbuf_t *env = b_item(p, 0, &key, &up);
+    assert_string_equal(up->reason, "");
+    assert_true(up->sealed_reason.len > SEAL_OVERHEAD);
+    assert_int_equal(validate_handoff_update(up, why), 0);
+    pbuf_destroy(&env);
+    /* B keeps its own reason; A opens it. */
+    reason_of(p->b, id, reason, sizeof reason);
+    assert_string_equal(reason, "the bed went to someone else");
+    assert_int_equal(carry(p->b, &p->last_b, "lighthouse", p->a, "harbor", p->a_sk), 0);
+    assert_int_equal(status_of(p->a, id), S(REJECTED));
+    reason_of(p->a, id, reason, sizeof reason);
+    assert_string_equal(reason, "the bed went to someone else");
+}
+
+/* A sealed reason that does not open: the step still counts (a reason was given), without it. */
+static void
+test_sealed_reason_unopenable(void **state)
+{
+    pair_t *p = *state;
+    char id[UID_STR_LEN], why[HANDOFF_WHY_LEN] = "", reason[WIRE_MAX_REASON + 1];
+    Refnet__Category cats[] = { C_CONTACT, C_OWN_WORDS };
+    grant(p, "lighthouse", cats, 2);
+    start_ok(p, id);
+    assert_int_equal(carry(p->a, &p->last_a, "harbor", p->b, "lighthouse", p->b_sk), 0);
+    assert_int_equal(set_status(p->b, p->b_sk, "lighthouse", id, S(REJECTED),
+                                "the bed went to someone else", why),
+                     0);
+    /* Opened with the wrong key (B's own instead of A's). */
+    assert_int_equal(carry(p->b, &p->last_b, "lighthouse", p->a, "harbor", p->b_sk), 0);
+    assert_int_equal(status_of(p->a, id), S(REJECTED));
+    reason_of(p->a, id, reason, sizeof reason);
+    assert_string_equal(reason, "");
+}
+
+/* Reads the person packet B holds for `id`. */
+static pbuf_t *
+b_packet(pair_t *p, const char *id, size_t *ncats, bool *has_su)
+{
+    MDB_txn *txn = nfx_begin(p->b, true);
+    pbuf_t *pb = NULL, *pkt = NULL;
+    assert_int_equal(handoff_get(txn, p->b->st, id, &pb), 0);
+    const Refnet__HandoffRecord *h = (const Refnet__HandoffRecord *)pbuf_msg(pb);
+    *ncats = h->n_categories;
+    *has_su = false;
+    for (size_t i = 0; i < h->n_categories; i++)
+        *has_su = *has_su || h->categories[i] == REFNET__CATEGORY__CATEGORY_SUBSTANCE_USE;
+    assert_int_equal(pbuf_unpack(&pkt, &refnet__person_packet__descriptor, h->person_packet.data,
+                                 h->person_packet.len, WIRE_MAX_PERSON_PACKET),
+                     0);
+    pbuf_destroy(&pb);
+    store_abort(&txn);
+    return pkt;
+}
+
+/* Substance-use data needs a consent naming it, and carries the 42 CFR 2.32 notice. */
+static void
+test_part2_notice(void **state)
+{
+    pair_t *p = *state;
+    char id[UID_STR_LEN], to[WIRE_MAX_IDENT + 1], why[HANDOFF_WHY_LEN] = "";
+    size_t ncats = 0;
+    bool su = false;
+    Refnet__Category cats[] = { C_CONTACT, C_OWN_WORDS };
+    grant(p, "*", cats, 2);
+    handoff_start_t req = start_req(p);
+    req.substance_use = true;
+    /* "Any agency" and every other category, but not substance-use: refused. */
+    MDB_txn *txn = nfx_begin(p->a, false);
+    assert_int_equal(handoff_start(txn, p->a->st, "harbor", &req, clock_now_ms(), id, to, why),
+                     REFNET_ECONSENT);
+    assert_non_null(strstr(why, "category"));
+    store_abort(&txn);
+    Refnet__Category part2[] = { C_CONTACT, C_OWN_WORDS, REFNET__CATEGORY__CATEGORY_SUBSTANCE_USE };
+    grant(p, "lighthouse", part2, 3);
+    txn = nfx_begin(p->a, false);
+    assert_int_equal(handoff_start(txn, p->a->st, "harbor", &req, clock_now_ms(), id, to, why), 0);
+    assert_int_equal(store_commit(&txn), 0);
+    assert_int_equal(carry(p->a, &p->last_a, "harbor", p->b, "lighthouse", p->b_sk), 0);
+    pbuf_t *pkt = b_packet(p, id, &ncats, &su);
+    assert_true(su);
+    assert_int_equal(ncats, 3);
+    const char *notice = ((const Refnet__PersonPacket *)pbuf_msg(pkt))->redisclosure_notice;
+    assert_string_equal(notice, HANDOFF_PART2_NOTICE);
+    assert_non_null(strstr(notice, "42 CFR part 2"));
+    assert_true(strlen(notice) <= WIRE_MAX_NOTICE);
+    pbuf_destroy(&pkt);
+    /* Without substance-use, no notice. */
+    start_ok(p, id);
+    assert_int_equal(carry(p->a, &p->last_a, "harbor", p->b, "lighthouse", p->b_sk), 0);
+    pkt = b_packet(p, id, &ncats, &su);
+    assert_false(su);
+    assert_string_equal(((const Refnet__PersonPacket *)pbuf_msg(pkt))->redisclosure_notice, "");
+    pbuf_destroy(&pkt);
+}
+
+static int
+audit_last_visit(void *ctx, const Refnet__AuditEntry *e)
+{
+    Refnet__AuditEntry *last = ctx;
+    last->event = e->event;
+    last->msg_id.len = e->msg_id.len;
+    return 0;
+}
+
+/* The data-received entry names the delivered message. */
+static void
+test_received_audit_msg_id(void **state)
+{
+    pair_t *p = *state;
+    char id[UID_STR_LEN];
+    Refnet__AuditEntry last = REFNET__AUDIT_ENTRY__INIT;
+    Refnet__Category cats[] = { C_CONTACT, C_OWN_WORDS };
+    grant(p, "lighthouse", cats, 2);
+    start_ok(p, id);
+    assert_int_equal(carry(p->a, &p->last_a, "harbor", p->b, "lighthouse", p->b_sk), 0);
+    MDB_txn *txn = nfx_begin(p->b, true);
+    assert_int_equal(audit_each(txn, p->b->st, audit_last_visit, &last), 0);
+    store_abort(&txn);
+    assert_int_equal(last.event, REFNET__AUDIT_EVENT__AUDIT_EVENT_DATA_RECEIVED);
+    assert_int_equal(last.msg_id.len, UID_MSGID_LEN);
+}
+
 static void
 test_expired_request(void **state)
 {
@@ -622,6 +805,35 @@ test_expired_request(void **state)
     store_abort(&txn);
 }
 
+/* A step the broker refused for good shows in the history, by "network", with its detail;
+ * the status stays. An unknown handoff is reported. */
+static void
+test_refused_step_recorded(void **state)
+{
+    pair_t *p = *state;
+    char id[UID_STR_LEN];
+    Refnet__Category cats[] = { C_CONTACT, C_OWN_WORDS };
+    grant(p, "lighthouse", cats, 2);
+    start_ok(p, id);
+    MDB_txn *txn = nfx_begin(p->a, false);
+    assert_int_equal(
+        handoff_refused(txn, p->a->st, id, "a frame of 3224 bytes is too large", 1800000000000ULL),
+        0);
+    assert_int_equal(handoff_refused(txn, p->a->st, "00000000-0000-4000-8000-000000000000", "x",
+                                     1800000000000ULL),
+                     REFNET_ENOTFOUND);
+    pbuf_t *pb = NULL;
+    assert_int_equal(handoff_get(txn, p->a->st, id, &pb), 0);
+    const Refnet__HandoffRecord *h = (const Refnet__HandoffRecord *)pbuf_msg(pb);
+    assert_int_equal(h->status, REFNET__HANDOFF_STATUS__HANDOFF_STATUS_REQUESTED);
+    assert_int_equal(h->n_events, 2);
+    assert_string_equal(h->events[1]->by, "network");
+    assert_non_null(strstr(h->events[1]->reason, "refused"));
+    assert_non_null(strstr(h->events[1]->reason, "3224 bytes"));
+    pbuf_destroy(&pb);
+    store_abort(&txn);
+}
+
 int
 main(void)
 {
@@ -634,9 +846,14 @@ main(void)
         cmocka_unit_test_setup_teardown(test_incoming_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stored_and_receipt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expired_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_step_recorded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sealed_on_the_way, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unopenable_packets_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forged_agency_key_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sealed_reason, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sealed_reason_unopenable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_part2_notice, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_received_audit_msg_id, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

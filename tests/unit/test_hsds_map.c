@@ -132,6 +132,58 @@ test_service(void **state)
     nfx_destroy(&fx);
 }
 
+/* Ages and weekly hours: schedules of the service and of its service_at_location are taken;
+ * rows that are not weekly periods (another freq, an unknown day, no times) are skipped. */
+static void
+test_service_hours_and_ages(void **state)
+{
+    (void)state;
+    static const char *const more[] = {
+        "schedule {\"id\":\"11111111-1111-4111-8111-111111111111\",\"service_id\":\"" SVC
+        "\",\"freq\":\"WEEKLY\",\"byday\":\"MO,WE\",\"opens_at\":\"09:00:00\","
+        "\"closes_at\":\"17:30\"}",
+        "schedule "
+        "{\"id\":\"22222222-2222-4222-8222-222222222222\",\"service_at_location_id\":\"" SAL
+        "\",\"freq\":\"DAILY\",\"opens_at\":\"22:00\",\"closes_at\":\"06:00\"}",
+        "schedule {\"id\":\"33333333-3333-4333-8333-333333333333\",\"service_id\":\"" SVC
+        "\",\"byday\":\"XX\",\"opens_at\":\"09:00\",\"closes_at\":\"10:00\"}",
+        "schedule {\"id\":\"44444444-4444-4444-8444-444444444444\",\"service_id\":\"" SVC
+        "\",\"freq\":\"MONTHLY\",\"byday\":\"FR\",\"opens_at\":\"09:00\","
+        "\"closes_at\":\"10:00\"}",
+        "schedule {\"id\":\"55555555-5555-4555-8555-555555555555\",\"service_id\":\"" SVC
+        "\",\"byday\":\"SU\"}",
+    };
+    char why[HSDS_WHY_LEN] = "";
+    nfx_t *fx = nfx_new();
+    load(fx, ROWS, sizeof ROWS / sizeof ROWS[0]);
+    load(fx, more, sizeof more / sizeof more[0]);
+    MDB_txn *txn = nfx_begin(fx, false);
+    json_t *row = NULL;
+    assert_int_equal(hsds_get(txn, fx->st, "service", SVC, &row), 0);
+    json_object_set_new(row, "minimum_age", json_integer(12));
+    json_object_set_new(row, "maximum_age", json_real(17.5));
+    char *text = json_dumps(row, JSON_COMPACT);
+    assert_int_equal(store_put(txn, store_db(fx->st, NODEDB_HSDS), "service/" SVC,
+                               strlen("service/" SVC), text, strlen(text), 0),
+                     0);
+    free(text);
+    json_decref(row);
+    hsds_map_service_t s;
+    assert_int_equal(hsds_map_service(txn, fx->st, SVC, "civic", 1700000000000ULL, &s, why), 0);
+    assert_int_equal(s.svc.minimum_age, 12);
+    assert_int_equal(s.svc.maximum_age, 17);
+    assert_int_equal(s.svc.n_schedules, 2);
+    assert_int_equal(s.svc.schedules[0]->weekdays, 0x5); /* Monday and Wednesday */
+    assert_int_equal(s.svc.schedules[0]->opens_at, 540);
+    assert_int_equal(s.svc.schedules[0]->closes_at, 1050);
+    assert_int_equal(s.svc.schedules[1]->weekdays, 0x7F);
+    assert_int_equal(s.svc.schedules[1]->opens_at, 1320);
+    assert_int_equal(s.svc.schedules[1]->closes_at, 360);
+    hsds_map_service_clear(&s);
+    store_abort(&txn);
+    nfx_destroy(&fx);
+}
+
 static void
 test_long_description_cut(void **state)
 {
@@ -184,6 +236,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nest),
         cmocka_unit_test(test_service),
+        cmocka_unit_test(test_service_hours_and_ages),
         cmocka_unit_test(test_long_description_cut),
         cmocka_unit_test(test_from_service),
     };

@@ -202,6 +202,50 @@ test_mail_applied_once_and_acked(void **state)
     assert_int_equal(nfx_count(t->fx, NODEDB_SEEN), 2);
 }
 
+/* Revocations and their acknowledgements are routed to revoke.h, applied once and acked. */
+static void
+test_revocation_mail_routed(void **state)
+{
+    t_t *t = *state;
+    char *ids[] = { (char *)"00000000-0000-4000-8000-000000000009" };
+    Refnet__Revocation r = REFNET__REVOCATION__INIT;
+    Refnet__RevocationAck a = REFNET__REVOCATION_ACK__INIT;
+    Refnet__Mail mail = REFNET__MAIL__INIT;
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    r.consent_id = a.consent_id = (char *)"00000000-0000-4000-8000-00000000000c";
+    r.handoff_ids = a.handoff_ids = ids;
+    r.n_handoff_ids = a.n_handoff_ids = 1;
+    r.revoked_at_ms = a.restricted_at_ms = clock_now_ms();
+    mail.to = (char *)"harbor";
+    mail.from = (char *)"lighthouse";
+    mail.content_case = REFNET__MAIL__CONTENT_REVOCATION;
+    mail.revocation = &r;
+    env.body_case = REFNET__ENVELOPE__BODY_MAIL;
+    env.mail = &mail;
+    /* A revocation naming a handoff unknown here: applied (nothing to restrict), acked, and
+     * nothing acknowledged back to the sender. */
+    begin(t);
+    run(t, &env);
+    assert_int_equal(t->stats.revocations, 1);
+    assert_int_equal(t->b->nacks, 1);
+    commit(t);
+    assert_int_equal(nfx_count(t->fx, NODEDB_OUTBOX), 0);
+    /* An acknowledgement of a revocation this node never sent: refused, still acked. */
+    Refnet__Envelope e2 = REFNET__ENVELOPE__INIT;
+    Refnet__Mail m2 = mail;
+    m2.content_case = REFNET__MAIL__CONTENT_REVOCATION_ACK;
+    m2.revocation_ack = &a;
+    e2.body_case = REFNET__ENVELOPE__BODY_MAIL;
+    e2.mail = &m2;
+    begin(t);
+    run(t, &e2);
+    assert_int_equal(t->stats.revocation_acks, 0);
+    assert_int_equal(t->stats.mail_refused, 1);
+    assert_int_equal(t->b->nacks, 1);
+    commit(t);
+    assert_int_equal(nfx_count(t->fx, NODEDB_SEEN), 2);
+}
+
 /* Queues a withdraw; writes its msg_id. */
 static void
 queue_item(t_t *t, uint8_t msg_id[UID_MSGID_LEN])
@@ -336,6 +380,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_welcome_pong_updates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_welcome_pins_and_keys_verify, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mail_applied_once_and_acked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revocation_mail_routed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_results_settle_the_outbox, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,6 +23,7 @@ typedef struct {
     link_t *link;
     zframe_t *rid; /* the node's routing id at the stand-in broker */
     uint8_t item_id[UID_MSGID_LEN];
+    int frames_seen; /* frames the stand-in broker received */
 } t_t;
 
 static int
@@ -90,6 +91,7 @@ pump_until(t_t *t,
         if (!items[2].revents)
             continue;
         zmsg_t *msg = zmsg_recv(t->router);
+        t->frames_seen++;
         zframe_destroy(&t->rid);
         t->rid = zmsg_pop(msg);
         zframe_t *body = zmsg_pop(msg);
@@ -138,6 +140,14 @@ on_frame_session(t_t *t, const Refnet__Envelope *env)
         link_on_welcome(t->link, env->welcome, clock_mono_ms());
     if (env->body_case == REFNET__ENVELOPE__BODY_RESULT)
         assert_true(link_on_answer(t->link, &env->result->ref));
+}
+
+/* Frames the link hands over after a Bye: a Bye must never be among them. */
+static void
+on_frame_bye_unseen(t_t *t, const Refnet__Envelope *env)
+{
+    (void)t;
+    assert_int_not_equal(env->body_case, REFNET__ENVELOPE__BODY_BYE);
 }
 
 static void
@@ -255,6 +265,46 @@ test_sync_request(void **state)
     assert_false(link_syncing(t->link));
 }
 
+/* Bye: the link disconnects, says nothing for retry_after_ms, then reconnects and says Hello
+ * again; the Bye itself is never handed to the caller. */
+static void
+test_bye_waits_then_reconnects(void **state)
+{
+    t_t *t = *state;
+    pbuf_t *env = pump_until(t, REFNET__ENVELOPE__BODY_HELLO, 3000, NULL);
+    assert_non_null(env);
+    pbuf_destroy(&env);
+    send_welcome(t);
+    env = pump_until(t, REFNET__ENVELOPE__BODY_PING, 2000, on_frame_session);
+    assert_non_null(env);
+    pbuf_destroy(&env);
+    assert_true(link_connected(t->link));
+
+    Refnet__Envelope e = REFNET__ENVELOPE__INIT;
+    Refnet__Bye bye = REFNET__BYE__INIT;
+    bye.reason = (char *)"too many bad frames";
+    bye.retry_after_ms = 1500;
+    e.body_case = REFNET__ENVELOPE__BODY_BYE;
+    e.bye = &bye;
+    uint64_t sent = clock_mono_ms();
+    broker_send(t, &e);
+    /* Within the retry time nothing at all reaches the stand-in broker (no Ping, no Hello);
+     * the first 300 ms let a Ping already on its way arrive. */
+    env = pump_until(t, REFNET__ENVELOPE__BODY__NOT_SET, 300, on_frame_bye_unseen);
+    assert_null(env);
+    t->frames_seen = 0;
+    env = pump_until(t, REFNET__ENVELOPE__BODY__NOT_SET, 900, on_frame_bye_unseen);
+    assert_null(env);
+    assert_int_equal(t->frames_seen, 0);
+    assert_false(link_connected(t->link));
+    assert_int_equal(link_stats(t->link)->byes, 1);
+    /* After it, a new connection says Hello. */
+    env = pump_until(t, REFNET__ENVELOPE__BODY_HELLO, 4000, on_frame_bye_unseen);
+    assert_non_null(env);
+    assert_true(clock_mono_ms() - sent >= 1500);
+    pbuf_destroy(&env);
+}
+
 int
 main(void)
 {
@@ -263,6 +313,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_session_pump_and_resend, setup, teardown),
         cmocka_unit_test_setup_teardown(test_silence_ends_the_session, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sync_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bye_waits_then_reconnects, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

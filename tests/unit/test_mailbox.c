@@ -330,6 +330,34 @@ test_admit_keeps_pairs_in_order(void **state)
     assert_int_equal(admit(c, "a", "b", k2, T0 + 5), 0);
 }
 
+/* A commit that failed (storage full) un-stores its mails: the pair is held with them first
+ * in line, in their order, as after "queue full". */
+static void
+test_unstored_holds_the_pair(void **state)
+{
+    ctx_t *c = *state;
+    uint8_t k1[16], k2[16], k3[16], other[16];
+    uid_msgid(k1);
+    uid_msgid(k2);
+    uid_msgid(k3);
+    uid_msgid(other);
+    assert_int_equal(admit(c, "a", "b", k1, T0), 0);
+    assert_int_equal(admit(c, "a", "b", k2, T0), 0);
+    mailbox_unstored(c->mb, "a", "b", k2, T0); /* newest first */
+    mailbox_unstored(c->mb, "a", "b", k1, T0);
+    assert_int_equal(admit(c, "a", "b", k3, T0 + 1), REFNET_EQUEUEFULL);
+    assert_int_equal(admit(c, "a", "b", k2, T0 + 1), REFNET_EQUEUEFULL);
+    assert_int_equal(admit(c, "c", "b", other, T0 + 1), 0);
+    assert_int_equal(admit(c, "a", "b", k1, T0 + 2), 0);
+    /* k1's retry is stored by a commit that fails again: it goes back to the front, before k2
+     * and k3 (refused above), not behind them. */
+    mailbox_unstored(c->mb, "a", "b", k1, T0 + 2);
+    assert_int_equal(admit(c, "a", "b", k2, T0 + 3), REFNET_EQUEUEFULL);
+    assert_int_equal(admit(c, "a", "b", k1, T0 + 3), 0);
+    assert_int_equal(admit(c, "a", "b", k2, T0 + 3), 0);
+    assert_int_equal(admit(c, "a", "b", k3, T0 + 4), 0);
+}
+
 static void
 test_expiry_moves_to_dead_and_tells_sender(void **state)
 {
@@ -426,6 +454,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_duplicate_msg_id_is_not_requeued, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_full, setup_small, teardown),
         cmocka_unit_test_setup_teardown(test_admit_keeps_pairs_in_order, setup_small, teardown),
+        cmocka_unit_test_setup_teardown(test_unstored_holds_the_pair, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expiry_moves_to_dead_and_tells_sender, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_finished_ids_are_forgotten_after_retention, setup,

@@ -79,6 +79,37 @@ test_idle_hold_lapses(void **state)
     pairhold_destroy(&h);
 }
 
+/* Unstored ids go to the front, newest reported first; a full list forgets its newest. */
+static void
+test_unstored_go_first(void **state)
+{
+    (void)state;
+    uint8_t k[PAIRHOLD_MAX_IDS + 2][UID_MSGID_LEN];
+    for (int i = 0; i < PAIRHOLD_MAX_IDS + 2; i++)
+        test_id(k[i], (uint8_t)(i + 1));
+    pairhold_t *h = pairhold_new(1000);
+    pairhold_refused(h, "s", "r", k[2], 10);
+    pairhold_unstored(h, "s", "r", k[1], 10);
+    pairhold_unstored(h, "s", "r", k[0], 10);
+    assert_false(pairhold_may_pass(h, "s", "r", k[1], 11));
+    assert_true(pairhold_may_pass(h, "s", "r", k[0], 11));
+    pairhold_stored(h, "s", "r", k[0]);
+    assert_true(pairhold_may_pass(h, "s", "r", k[1], 12));
+    pairhold_stored(h, "s", "r", k[1]);
+    assert_true(pairhold_may_pass(h, "s", "r", k[2], 12));
+    pairhold_stored(h, "s", "r", k[2]);
+    assert_int_equal(pairhold_count(h), 0);
+
+    for (int i = 1; i < PAIRHOLD_MAX_IDS + 1; i++)
+        pairhold_refused(h, "s", "r", k[i], 20);
+    pairhold_unstored(h, "s", "r", k[0], 20); /* full: k[MAX] drops off the end */
+    assert_true(pairhold_may_pass(h, "s", "r", k[0], 21));
+    for (int i = 0; i < PAIRHOLD_MAX_IDS; i++)
+        pairhold_stored(h, "s", "r", k[i]);
+    assert_int_equal(pairhold_count(h), 0);
+    pairhold_destroy(&h);
+}
+
 static void
 test_bounds(void **state)
 {
@@ -106,6 +137,7 @@ main(void)
         cmocka_unit_test(test_unheld_pairs_pass),
         cmocka_unit_test(test_oldest_refused_goes_first),
         cmocka_unit_test(test_idle_hold_lapses),
+        cmocka_unit_test(test_unstored_go_first),
         cmocka_unit_test(test_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

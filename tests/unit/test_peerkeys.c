@@ -1,6 +1,7 @@
 /* Unit tests of clients/node/peerkeys: the node's own sealing keypair, pinning the broker's
- * signing key, accepting only agency keys the pinned broker key signed, lookups, and sealing
- * between two agencies through the verified keys. Real LMDB store in a mkdtemp() folder. */
+ * signing key, accepting only agency keys the pinned broker key signed, lookups, sealing
+ * between two agencies through the verified keys, signed revocations, and opening what was
+ * sealed before either side rotated its keys. Real LMDB store in a mkdtemp() folder. */
 #include "test_node_fixture.h"
 
 #include <setjmp.h>
@@ -217,6 +218,163 @@ test_seal_and_open_through_verified_keys(void **state)
     store_abort(&txn);
 }
 
+/* Fills a signed revocation of `id`'s key `box_pk` (issued T0), revoked at `at`. */
+static Refnet__AgencyKey
+revoked_key(const char *id,
+            uint8_t box_pk[SEAL_KEY_LEN],
+            uint64_t at,
+            const uint8_t *sk,
+            uint8_t sig[SEAL_SIGNATURE_LEN])
+{
+    Refnet__AgencyKey k = signed_key(id, box_pk, sk, sig);
+    seal_sign_agency_revoked(id, box_pk, T0, at, sk, sig);
+    k.revoked = true;
+    k.revoked_at_ms = at;
+    return k;
+}
+
+static void
+test_revocation_marks_the_agency(void **state)
+{
+    pk_t *t = *state;
+    uint8_t box[SEAL_KEY_LEN], sig[SEAL_SIGNATURE_LEN], sig2[SEAL_SIGNATURE_LEN], my_sk[32] = { 1 };
+    uint64_t at = 1;
+    char why[256] = "";
+    for (size_t i = 0; i < SEAL_KEY_LEN; i++)
+        box[i] = (uint8_t)(i * 5 + 2);
+    MDB_txn *txn = nfx_begin(t->fx, false);
+    assert_non_null(txn);
+    assert_int_equal(peerkeys_pin_broker(txn, t->fx->st, t->sign_pk, SEAL_KEY_LEN), 0);
+    Refnet__AgencyKey k = signed_key("alpha", box, t->sign_sk, sig);
+    assert_int_equal(peerkeys_accept(txn, t->fx->st, &k), 0);
+    assert_int_equal(peerkeys_revoked(txn, t->fx->st, "alpha", &at), 0);
+    assert_int_equal(at, 0);
+    assert_int_equal(peerkeys_refuse_revoked(txn, t->fx->st, "alpha", why, sizeof why), 0);
+
+    /* The mark needs the broker's signature over the revocation and its time. */
+    Refnet__AgencyKey r = revoked_key("alpha", box, T0 + 100, t->rogue_sk, sig2);
+    assert_int_equal(peerkeys_accept(txn, t->fx->st, &r), REFNET_ECRYPTO);
+    r = signed_key("alpha", box, t->sign_sk, sig2); /* a binding's signature, marked revoked */
+    r.revoked = true;
+    r.revoked_at_ms = T0 + 100;
+    assert_int_equal(peerkeys_accept(txn, t->fx->st, &r), REFNET_ECRYPTO);
+    r = revoked_key("alpha", box, T0 + 100, t->sign_sk, sig2);
+    r.revoked_at_ms = T0 + 101;
+    assert_int_equal(peerkeys_accept(txn, t->fx->st, &r), REFNET_ECRYPTO);
+    assert_int_equal(peerkeys_revoked(txn, t->fx->st, "alpha", &at), 0);
+    assert_int_equal(at, 0);
+
+    r = revoked_key("alpha", box, T0 + 100, t->sign_sk, sig2);
+    assert_int_equal(peerkeys_accept(txn, t->fx->st, &r), 0);
+    assert_int_equal(peerkeys_revoked(txn, t->fx->st, "alpha", &at), 0);
+    assert_int_equal(at, T0 + 100);
+    assert_int_equal(peerkeys_refuse_revoked(txn, t->fx->st, "alpha", why, sizeof why),
+                     REFNET_EFORBIDDEN);
+    assert_non_null(strstr(why, "alpha was revoked"));
+    uint8_t text[] = "x";
+    ProtobufCBinaryData clear = { sizeof text, text }, sealed = { 0, NULL };
+    assert_int_equal(peerkeys_seal(txn, t->fx->st, "alpha", my_sk, &clear, &sealed),
+                     REFNET_EFORBIDDEN);
+    /* Its key stays known, so what it sent before stays readable. */
+    uint8_t got[SEAL_KEY_LEN];
+    assert_int_equal(peerkeys_get(txn, t->fx->st, "alpha", got), 0);
+    assert_memory_equal(got, box, SEAL_KEY_LEN);
+
+    /* The old binding replayed does not lift the mark; a binding made after it does. */
+    assert_int_equal(peerkeys_accept(txn, t->fx->st, &k), 0);
+    assert_int_equal(peerkeys_revoked(txn, t->fx->st, "alpha", &at), 0);
+    assert_int_equal(at, T0 + 100);
+    seal_sign_agency_key("alpha", box, T0 + 200, t->sign_sk, sig);
+    k.issued_at_ms = T0 + 200;
+    assert_int_equal(peerkeys_accept(txn, t->fx->st, &k), 0);
+    assert_int_equal(peerkeys_revoked(txn, t->fx->st, "alpha", &at), 0);
+    assert_int_equal(at, 0);
+    assert_int_equal(peerkeys_revoked(txn, t->fx->st, "nobody", &at), 0);
+    assert_int_equal(at, 0);
+    store_abort(&txn);
+}
+
+/* Seals `text` from `from_sk` for `to_pk` into *out (caller frees). */
+static void
+seal_text(const char *text, const uint8_t *to_pk, const uint8_t *from_sk, ProtobufCBinaryData *out)
+{
+    assert_int_equal(
+        seal_box((const uint8_t *)text, strlen(text), to_pk, from_sk, &out->data, &out->len), 0);
+}
+
+static void
+assert_opens(store_t *st,
+             MDB_txn *txn,
+             const uint8_t *my_sk,
+             const ProtobufCBinaryData *sealed,
+             const char *text)
+{
+    ProtobufCBinaryData opened = { 0, NULL };
+    const char *why = NULL;
+    assert_int_equal(peerkeys_open(txn, st, "a", my_sk, sealed, &opened, &why), 0);
+    assert_int_equal(opened.len, strlen(text));
+    assert_memory_equal(opened.data, text, opened.len);
+    free(opened.data);
+}
+
+static void
+test_packets_sealed_before_a_rotation_still_open(void **state)
+{
+    pk_t *t = *state;
+    char adir[128], ndir[128], db[160], key[160], prev[160];
+    uint8_t a_old[SEAL_KEY_LEN], a_old_sk[SEAL_KEY_LEN], a_new[SEAL_KEY_LEN], a_new_sk[32];
+    uint8_t b_old[SEAL_KEY_LEN], b_old_sk[SEAL_KEY_LEN], b_new[SEAL_KEY_LEN], b_new_sk[32];
+    uint8_t sig[SEAL_SIGNATURE_LEN];
+    store_t *st = NULL;
+    ProtobufCBinaryData p1 = { 0, NULL }, p2 = { 0, NULL }, opened = { 0, NULL };
+    const char *why = NULL;
+    snprintf(adir, sizeof adir, "%s/a", t->fx->dir);
+    snprintf(ndir, sizeof ndir, "%s/b", t->fx->dir);
+    snprintf(db, sizeof db, "%s/db", ndir);
+    snprintf(key, sizeof key, "%s/" PEERKEYS_FILE, ndir);
+    snprintf(prev, sizeof prev, "%s/" PEERKEYS_FILE_PREV, ndir);
+    assert_int_equal(mkdir(adir, 0700), 0);
+    assert_int_equal(mkdir(ndir, 0700), 0);
+    assert_int_equal(mkdir(db, 0700), 0);
+    assert_int_equal(nodedb_open(&st, db, NFX_MAP_BYTES), 0);
+    char found[128];
+    assert_int_equal(peerkeys_node_dir(st, found, sizeof found), 0);
+    assert_string_equal(found, ndir);
+    assert_int_equal(peerkeys_own(adir, a_old, a_old_sk), 0);
+    assert_int_equal(peerkeys_own(ndir, b_old, b_old_sk), 0);
+
+    MDB_txn *txn = NULL;
+    assert_int_equal(store_begin(st, false, &txn), 0);
+    assert_int_equal(peerkeys_pin_broker(txn, st, t->sign_pk, SEAL_KEY_LEN), 0);
+    Refnet__AgencyKey k = signed_key("a", a_old, t->sign_sk, sig);
+    assert_int_equal(peerkeys_accept(txn, st, &k), 0);
+    seal_text("first", b_old, a_old_sk, &p1);
+
+    /* "a" rotates: "b" learns its new key, and still opens what "a" sealed before. */
+    snprintf(adir, sizeof adir, "%s/a2", t->fx->dir);
+    assert_int_equal(mkdir(adir, 0700), 0);
+    assert_int_equal(peerkeys_own(adir, a_new, a_new_sk), 0);
+    k = signed_key("a", a_new, t->sign_sk, sig);
+    assert_int_equal(peerkeys_accept(txn, st, &k), 0);
+    assert_opens(st, txn, b_old_sk, &p1, "first");
+
+    /* "b" rotates too (rotate.h keeps its old secret as seal.key.prev); "a" still seals for
+     * b's old key, not having heard of the new one. */
+    assert_int_equal(rename(key, prev), 0);
+    assert_int_equal(peerkeys_own(ndir, b_new, b_new_sk), 0);
+    assert_memory_not_equal(b_new, b_old, SEAL_KEY_LEN);
+    seal_text("second", b_old, a_new_sk, &p2);
+    assert_opens(st, txn, b_new_sk, &p2, "second");
+    assert_opens(st, txn, b_new_sk, &p1, "first");
+    /* Without the previous secret it does not open. */
+    assert_int_equal(unlink(prev), 0);
+    assert_int_equal(peerkeys_open(txn, st, "a", b_new_sk, &p2, &opened, &why), REFNET_ECRYPTO);
+    free(p1.data);
+    free(p2.data);
+    store_abort(&txn);
+    store_destroy(&st);
+}
+
 int
 main(void)
 {
@@ -227,6 +385,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_accept_only_keys_the_pinned_broker_signed, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_seal_and_open_through_verified_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revocation_marks_the_agency, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_packets_sealed_before_a_rotation_still_open, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

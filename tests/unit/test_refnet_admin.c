@@ -53,6 +53,7 @@ fake_fill_nodes(Refnet__AdminReply *r, Refnet__AgencyInfo *a, Refnet__AgencyInfo
     a[0].queued = 2;
     a[1].id = (char *)"bridge";
     a[1].name = (char *)"Bridge";
+    a[1].revoked = true;
     list[0] = &a[0];
     list[1] = &a[1];
     r->n_agencies = 2;
@@ -215,6 +216,8 @@ test_nodes_reply_to_json(void **state)
     assert_true(json_is_false(json_object_get(b, "online")));
     /* Never seen is null, not 1970. */
     assert_true(json_is_null(json_object_get(b, "last_seen")));
+    assert_true(json_is_false(json_object_get(h, "revoked")));
+    assert_true(json_is_true(json_object_get(b, "revoked")));
     json_decref(j);
 }
 

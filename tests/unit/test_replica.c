@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <strings.h>
 
 #include <cmocka.h>
 
@@ -136,10 +137,13 @@ test_tombstones(void **state)
     assert_int_equal(replica_get(txn, fx->st, "a", &pb), 0);
     pbuf_destroy(&pb);
     replica_query_t q = { .limit = 10 };
-    replica_hit_t *hits = NULL;
-    assert_int_equal(replica_search(txn, fx->st, &q, &hits, &n), 0);
+    replica_result_t r = { 0 };
+    assert_int_equal(replica_search(txn, fx->st, &q, &r), 0);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.total, 1);
+    replica_result_clear(&r);
+    assert_int_equal(replica_count(txn, fx->st, &n), 0);
     assert_int_equal(n, 1);
-    replica_hits_free(&hits, n);
     store_abort(&txn);
     nfx_destroy(&fx);
 }
@@ -153,9 +157,26 @@ test_matchers(void **state)
     assert_true(replica_taxonomy_match("detox.inpatient", "detox"));
     assert_false(replica_taxonomy_match("detoxify", "detox"));
     assert_false(replica_taxonomy_match("det", "detox"));
-    assert_true(replica_text_contains("Harbor House", "HOUSE"));
-    assert_true(replica_text_contains("Harbor House", ""));
-    assert_false(replica_text_contains("Harbor", "harbour"));
+    assert_true(replica_same_ascii_case("ES", "es"));
+    assert_false(replica_same_ascii_case("es", "est"));
+    /* 09:00-17:00 Monday to Friday (bits 0-4). */
+    assert_true(replica_schedule_open(0x1F, 540, 1020, 0, 540));
+    assert_false(replica_schedule_open(0x1F, 540, 1020, 0, 1020));
+    assert_false(replica_schedule_open(0x1F, 540, 1020, 5, 600));
+    /* 22:00-06:00 on Friday nights only: open late Friday and early Saturday. */
+    assert_true(replica_schedule_open(1u << 4, 1320, 360, 4, 1400));
+    assert_true(replica_schedule_open(1u << 4, 1320, 360, 5, 100));
+    assert_false(replica_schedule_open(1u << 4, 1320, 360, 4, 100));
+    assert_false(replica_schedule_open(1u << 4, 1320, 360, 6, 100));
+    /* Sunday night runs into Monday. */
+    assert_true(replica_schedule_open(1u << 6, 1320, 360, 0, 10));
+    assert_true(replica_age_ok(0, 0, 99));
+    assert_true(replica_age_ok(12, 17, 17));
+    assert_false(replica_age_ok(12, 17, 18));
+    assert_false(replica_age_ok(18, 0, 17));
+    assert_true(replica_is_stale(1000, 1000 + 86400001, 86400000));
+    assert_false(replica_is_stale(1000, 1000 + 86400000, 86400000));
+    assert_false(replica_is_stale(0, UINT64_MAX / 2, 0));
     /* Paris to London, about 344 km. */
     double d = replica_distance_km(48.8566, 2.3522, 51.5074, -0.1278);
     assert_true(d > 340.0 && d < 348.0);
@@ -171,7 +192,8 @@ static const char *const words[] = { "Harbor", "House", "Lighthouse", "Detox", "
 static const char *const codes[] = { "detox",    "detox-youth", "detox.inpatient",
                                      "detoxify", "housing",     "housing-shelter",
                                      "food",     "legal-aid",   "peer-support" };
-static const char *const queries[] = { "", "house", "DETOX", "o", "bank", "zzz", "peer", "al" };
+static const char *const queries[] = { "",     "house", "DETOX", "youth",
+                                       "bank", "zzz",   "peer",  "services" };
 
 typedef struct {
     char id[16], name[64], desc[64];
@@ -247,18 +269,21 @@ model_distance(double lat1, double lon1, double lat2, double lon2)
     return 6371.0088 * acos(c);
 }
 
+/* True when every word of `q` (letters and digits, any case) is a word of `text`. */
 static bool
-model_icontains(const char *hay, const char *needle)
+model_words_in(const char *text, const char *word)
 {
-    char h[128], n[128];
-    size_t i;
-    for (i = 0; hay[i] && i < sizeof h - 1; i++)
-        h[i] = (char)tolower((unsigned char)hay[i]);
-    h[i] = '\0';
-    for (i = 0; needle[i] && i < sizeof n - 1; i++)
-        n[i] = (char)tolower((unsigned char)needle[i]);
-    n[i] = '\0';
-    return strstr(h, n) != NULL;
+    size_t n = strlen(word);
+    for (const char *p = text; *p;) {
+        while (*p && !isalnum((unsigned char)*p))
+            p++;
+        const char *start = p;
+        while (*p && isalnum((unsigned char)*p))
+            p++;
+        if ((size_t)(p - start) == n && n > 0 && strncasecmp(start, word, n) == 0)
+            return true;
+    }
+    return false;
 }
 
 static bool
@@ -278,9 +303,9 @@ model_match(const model_svc_t *m, const replica_query_t *q, double *dist)
     if (!m->live)
         return false;
     if (q->text && q->text[0]) {
-        bool hit = model_icontains(m->name, q->text) || model_icontains(m->desc, q->text);
+        bool hit = model_words_in(m->name, q->text) || model_words_in(m->desc, q->text);
         for (size_t t = 0; t < m->ntax; t++)
-            hit = hit || model_icontains(m->tax[t], q->text);
+            hit = hit || model_words_in(m->tax[t], q->text);
         if (!hit)
             return false;
     }
@@ -313,6 +338,8 @@ random_query(replica_query_t *q)
     q->lon = rnd_real(-74.5, -73.5);
     q->radius_km = q->has_near && rnd(2) ? rnd_real(1.0, 60.0) : 0.0;
     q->limit = rnd(4) == 0 ? 1 + rnd(10) : 1000;
+    q->page = 1;
+    q->sort = REPLICA_SORT_DISTANCE; /* the order checked below; test_dirindex covers the rest */
 }
 
 /* Queries that found something: the random queries must exercise real answers. */
@@ -322,7 +349,7 @@ static int nonempty_answers;
 static void
 check_query(MDB_txn *txn, const store_t *st, const model_svc_t *model, const replica_query_t *q)
 {
-    replica_hit_t *hits = NULL;
+    replica_result_t r = { 0 };
     size_t n = 0, expect = 0;
     double dist[MODEL_N];
     bool want[MODEL_N];
@@ -330,7 +357,10 @@ check_query(MDB_txn *txn, const store_t *st, const model_svc_t *model, const rep
         want[i] = model_match(&model[i], q, &dist[i]);
         expect += want[i];
     }
-    assert_int_equal(replica_search(txn, st, q, &hits, &n), 0);
+    assert_int_equal(replica_search(txn, st, q, &r), 0);
+    replica_hit_t *hits = r.hits;
+    n = r.n;
+    assert_int_equal(r.total, expect);
     assert_int_equal(n, expect < q->limit ? expect : q->limit);
     nonempty_answers += n > 0;
     for (size_t k = 0; k < n; k++) {
@@ -365,7 +395,7 @@ check_query(MDB_txn *txn, const store_t *st, const model_svc_t *model, const rep
                 assert_true(dist[i] >= hits[n - 1].distance_km - 1e-3);
         }
     }
-    replica_hits_free(&hits, n);
+    replica_result_clear(&r);
 }
 
 static void

@@ -181,6 +181,20 @@ test_signature(void **state)
     seal_sign_agency_key("harbor", other.pk, 1700000000000ULL, rogue_sk, forged);
     assert_false(seal_verify_agency_key("harbor", other.pk, 1700000000000ULL, forged, pk));
     assert_true(seal_verify_agency_key("harbor", other.pk, 1700000000000ULL, forged, rogue_pk));
+
+    /* A revocation is signed under its own domain: it covers its time, and neither it nor a
+     * binding passes for the other. */
+    uint8_t rsig[SEAL_SIGNATURE_LEN];
+    seal_sign_agency_revoked("harbor", a.pk, 1700000000000ULL, 1800000000000ULL, sk, rsig);
+    assert_true(
+        seal_verify_agency_revoked("harbor", a.pk, 1700000000000ULL, 1800000000000ULL, rsig, pk));
+    assert_false(
+        seal_verify_agency_revoked("harbor", a.pk, 1700000000000ULL, 1800000000001ULL, rsig, pk));
+    assert_false(
+        seal_verify_agency_revoked("harbour", a.pk, 1700000000000ULL, 1800000000000ULL, rsig, pk));
+    assert_false(seal_verify_agency_key("harbor", a.pk, 1700000000000ULL, rsig, pk));
+    assert_false(
+        seal_verify_agency_revoked("harbor", a.pk, 1700000000000ULL, 1800000000000ULL, sig, pk));
 }
 
 static void

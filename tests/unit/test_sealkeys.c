@@ -1,6 +1,7 @@
 /* Unit tests of broker/sealkeys: the broker signs each agency's sealing-key binding once, the
  * signature verifies with seal.h and binds exactly that agency id and key, and the signed
- * bindings go out as Envelope{agency_key} frames. Real LMDB store in a mkdtemp() folder. */
+ * bindings go out as Envelope{agency_key} frames; a revoked agency's frame carries the signed
+ * revocation, and its key is frozen. Real LMDB store in a mkdtemp() folder. */
 #include "test_broker_fixture.h"
 
 #include <setjmp.h>
@@ -228,6 +229,49 @@ test_each_lists_keyed_agencies_in_id_order(void **state)
     assert_string_equal(e.ids[1], "zeta");
 }
 
+static void
+test_revocation_is_signed_and_sent(void **state)
+{
+    sk_t *t = *state;
+    uint8_t pk[SEAL_KEY_LEN], pk2[SEAL_KEY_LEN];
+    bool changed = false, already = false;
+    char why[WIRE_WHY_LEN] = "";
+    int rc = 0;
+    MDB_txn *txn = NULL;
+    fill_key(pk, 6);
+    fill_key(pk2, 7);
+    assert_int_equal(fx_enroll(t->fx->store, "omega", NULL), 0);
+    assert_int_equal(announce(t, "omega", pk, T0 + 10, &changed), 0);
+    assert_int_equal(store_begin(t->fx->store, false, &txn), 0);
+    assert_int_equal(
+        agencies_revoke(t->fx->store, txn, "omega", T0 + 500, t->sign_sk, &already, why), 0);
+    assert_int_equal(store_commit(&txn), 0);
+
+    pbuf_t *pb = frame_of(t, "omega", &rc);
+    assert_int_equal(rc, 0);
+    const Refnet__AgencyKey *k = ((const Refnet__Envelope *)pbuf_msg(pb))->agency_key;
+    assert_true(k->revoked);
+    assert_int_equal(k->revoked_at_ms, T0 + 500);
+    assert_memory_equal(k->box_public_key.data, pk, SEAL_KEY_LEN);
+    /* The signature covers the revocation and its time, and is no binding. */
+    assert_true(
+        seal_verify_agency_revoked("omega", pk, T0 + 10, T0 + 500, k->signature.data, t->sign_pk));
+    assert_false(
+        seal_verify_agency_revoked("omega", pk, T0 + 10, T0 + 501, k->signature.data, t->sign_pk));
+    assert_false(seal_verify_agency_key("omega", pk, T0 + 10, k->signature.data, t->sign_pk));
+    pbuf_destroy(&pb);
+
+    /* A revoked agency's key no longer changes, and sealkeys_each still sends it. */
+    assert_int_equal(announce(t, "omega", pk2, T0 + 600, &changed), 0);
+    assert_false(changed);
+    each_t e = { 0 };
+    assert_int_equal(store_begin(t->fx->store, true, &txn), 0);
+    assert_int_equal(sealkeys_each(t->fx->store, txn, collect, &e), 0);
+    store_abort(&txn);
+    assert_int_equal(e.n, 1);
+    assert_string_equal(e.ids[0], "omega");
+}
+
 int
 main(void)
 {
@@ -237,6 +281,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_unknown_and_keyless_agencies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_each_lists_keyed_agencies_in_id_order, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_revocation_is_signed_and_sent, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
