@@ -2,11 +2,14 @@
 #include "path.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "refnet_error.h"
 
@@ -47,4 +50,20 @@ path_absolute(char *out, size_t outlen, const char *path)
         return REFNET_ETOOLARGE;
     memcpy(out, resolved, strlen(resolved) + 1);
     return 0;
+}
+
+int
+path_trylock(const char *dir, const char *name, bool create)
+{
+    char path[PATH_MAX_LEN];
+    if (path_join(path, sizeof path, dir, name) != 0)
+        return -2;
+    int fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
+    if (fd < 0)
+        return -2;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+        return fd;
+    int err = errno;
+    close(fd);
+    return err == EWOULDBLOCK ? -1 : -2;
 }

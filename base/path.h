@@ -17,5 +17,10 @@ int path_join(char *out, size_t outlen, const char *a, const char *b);
 bool path_exists(const char *path);
 /* Writes an absolute form of `path` into out (the folder must exist). Returns 0 or -errno. */
 int path_absolute(char *out, size_t outlen, const char *path);
+/* Takes the exclusive lock on file `dir`/`name` (flock, not waiting), the way a daemon marks
+ * its data folder as in use; `create` makes the file (mode 0600) when missing. Returns the
+ * descriptor holding the lock (the caller closes it to let go), -1 when another process holds
+ * it, or -2 when the file cannot be opened. */
+int path_trylock(const char *dir, const char *name, bool create);
 
 #endif

@@ -11,14 +11,12 @@
  * global: SIGINT and SIGTERM set it, and the broker's loop reads it. */
 #include <czmq.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include "broker.h"
@@ -292,16 +290,7 @@ main_enroll(const main_args_t *a)
 static int
 main_lock_broker(const char *dir)
 {
-    char path[PATH_MAX_LEN];
-    if (path_join(path, sizeof path, dir, SETUP_LOCK_FILE) != 0)
-        return -2;
-    int fd = open(path, O_RDWR | O_CLOEXEC);
-    if (fd < 0)
-        return -2;
-    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-        return fd;
-    close(fd);
-    return errno == EWOULDBLOCK ? -1 : -2;
+    return path_trylock(dir, SETUP_LOCK_FILE, false);
 }
 
 static int

@@ -10,7 +10,6 @@
  * it, and the node's loop reads it. */
 #include <czmq.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <signal.h>
@@ -18,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -338,16 +336,7 @@ main_run(const main_args_t *a)
 static int
 main_lock_node(const char *dir)
 {
-    char path[PATH_MAX_LEN];
-    if (path_join(path, sizeof path, dir, "node.lock") != 0)
-        return -2;
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -2;
-    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-        return fd;
-    close(fd);
-    return errno == EWOULDBLOCK ? -1 : -2;
+    return path_trylock(dir, "node.lock", true);
 }
 
 static int

@@ -596,7 +596,8 @@ replica_search(MDB_txn *txn, const store_t *st, const replica_query_t *q, replic
     if (rc == 0) {
         replica_page(q, n, &first, &count);
         replica_top(ranks, n, first + count, q->sort);
-        rc = replica_load_page(txn, st, ranks + first, count, out);
+        /* No hits leaves `ranks` NULL: no offset may be applied to it (UBSan). */
+        rc = replica_load_page(txn, st, n ? ranks + first : NULL, count, out);
         out->total = n;
         out->plan = plan.kind;
         out->scanned = plan.scanned;

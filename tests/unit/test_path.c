@@ -55,6 +55,30 @@ test_mkdir(void **state)
     assert_false(path_exists(dir));
 }
 
+/* flock locks belong to the open file description: a second open of the same file in this
+ * process is refused like another process would be. */
+static void
+test_trylock(void **state)
+{
+    (void)state;
+    char dir[64] = "/tmp/refnet-test-path-XXXXXX";
+    char file[128];
+    struct stat st;
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(path_trylock(dir, "x.lock", false), -2); /* missing, not created */
+    int fd = path_trylock(dir, "x.lock", true);
+    assert_true(fd >= 0);
+    snprintf(file, sizeof file, "%s/x.lock", dir);
+    assert_int_equal(stat(file, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(path_trylock(dir, "x.lock", true), -1); /* held */
+    close(fd);
+    fd = path_trylock(dir, "x.lock", false); /* let go: free again */
+    assert_true(fd >= 0);
+    close(fd);
+    nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 static void
 test_join(void **state)
 {
@@ -87,6 +111,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mkdir),
+        cmocka_unit_test(test_trylock),
         cmocka_unit_test(test_join),
         cmocka_unit_test(test_absolute),
     };
