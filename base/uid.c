@@ -18,18 +18,33 @@ uid_sodium_ready(void)
     }
 }
 
+static void
+uid_format(uint8_t b[16], unsigned version, char out[UID_STR_LEN])
+{
+    b[6] = (uint8_t)((b[6] & 0x0f) | (version << 4));
+    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    snprintf(out, UID_STR_LEN,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+             b[15]);
+}
+
 void
 uid_new(char out[UID_STR_LEN])
 {
     uint8_t b[16];
     uid_sodium_ready();
     randombytes_buf(b, sizeof b);
-    b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* version 4 */
-    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-    snprintf(out, UID_STR_LEN,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-             b[15]);
+    uid_format(b, 4, out);
+}
+
+void
+uid_derive(const char *name, char out[UID_STR_LEN])
+{
+    uint8_t b[16];
+    uid_sodium_ready();
+    crypto_generichash(b, sizeof b, (const uint8_t *)name, strlen(name), NULL, 0);
+    uid_format(b, 8, out);
 }
 
 bool

@@ -17,6 +17,10 @@
 void uid_new(char out[UID_STR_LEN]);
 /* Returns true when `s` is a canonical UUID (any version, either case). */
 bool uid_is_uuid(const char *s);
+/* Writes the UUID that `name` always maps to: version 8 (RFC 9562, custom), its 122 free bits
+ * taken from BLAKE2b-128 of `name`. For records derived from others (an HSDS
+ * service_capacity row of a service) that need a stable UUID across exports. */
+void uid_derive(const char *name, char out[UID_STR_LEN]);
 /* Writes 16 random bytes into `out`. */
 void uid_msgid(uint8_t out[UID_MSGID_LEN]);
 /* Writes the lower-case hex of a msg_id (33 bytes with NUL) for logs. */

@@ -16,6 +16,7 @@
 #include "path.h"
 #include "records.pb-c.h"
 #include "refnet_error.h"
+#include "replica.h"
 
 /* Reads argument `key`: an absolute path (the node does not share the caller's folder). */
 static int
@@ -225,6 +226,7 @@ api_hsds_other_json(void *ctx, const Refnet__Service *svc)
 {
     api_hsds_export_t *x = ctx;
     json_t *doc = hsds_map_from_service(svc);
+    hsds_map_capacity(doc, svc);
     int rc = api_hsds_write_json(x->dir, "services", svc->id, doc);
     json_decref(doc);
     x->services++;
@@ -239,6 +241,19 @@ api_hsds_other_csv(void *ctx, const Refnet__Service *svc)
     json_array_append_new(x->rows, hsds_map_from_service(svc));
     x->services++;
     return 0;
+}
+
+/* An own service's capacity lives in the directory, not in its HSDS rows: added from the
+ * replica when the service is published. */
+static int
+api_hsds_own_capacity(apicall_t *c, const char *id, json_t *doc)
+{
+    pbuf_t *pb = NULL;
+    int rc = replica_get(c->txn, c->st, id, &pb);
+    if (rc == 0)
+        hsds_map_capacity(doc, ((const Refnet__DirRecord *)pbuf_msg(pb))->service);
+    pbuf_destroy(&pb);
+    return rc == REFNET_ENOTFOUND ? 0 : rc;
 }
 
 /* hsds-json: one nested object per organization and per service. */
@@ -257,6 +272,8 @@ api_hsds_export_json(apicall_t *c, bool own, api_hsds_export_t *x)
             const char *id = json_string_value(json_object_get(row, "id"));
             if (rc == 0)
                 rc = hsds_map_nest(c->txn, c->st, roots[r][0], id, &doc);
+            if (rc == 0 && r == 1)
+                rc = api_hsds_own_capacity(c, id, doc);
             if (rc == 0)
                 rc = api_hsds_write_json(x->dir, roots[r][1], id, doc);
             json_decref(doc);

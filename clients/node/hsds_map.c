@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "hsds_schema.h"
 #include "refnet_error.h"
+#include "uid.h"
 #include "validate.h"
 #include "wire.h"
 #include "xmalloc.h"
@@ -455,4 +457,29 @@ hsds_map_from_service(const Refnet__Service *svc)
     json_object_set_new(o, "description", json_string(svc->description ? svc->description : ""));
     json_object_set_new(o, "status", json_string("active"));
     return o;
+}
+
+void
+hsds_map_capacity(json_t *doc, const Refnet__Service *svc)
+{
+    const Refnet__Capacity *cap = svc->capacity;
+    if (!cap || cap->available < 0)
+        return;
+    char name[WIRE_MAX_IDENT + 32], id[UID_STR_LEN], unit_id[UID_STR_LEN];
+    char updated[CLOCK_ISO_LEN];
+    const char *unit = cap->unit && cap->unit[0] ? cap->unit : "place";
+    snprintf(name, sizeof name, "service_capacity/%s", svc->id);
+    uid_derive(name, id);
+    snprintf(name, sizeof name, "unit/%s", unit);
+    uid_derive(name, unit_id);
+    json_t *u = json_pack("{s:s, s:s}", "id", unit_id, "name", unit);
+    json_t *c = json_pack("{s:s, s:s, s:o, s:I}", "id", id, "service_id", svc->id, "unit", u,
+                          "available", (json_int_t)cap->available);
+    if (cap->maximum >= 0)
+        json_object_set_new(c, "maximum", json_integer(cap->maximum));
+    if (cap->updated_at_ms) {
+        clock_format_iso(cap->updated_at_ms, updated);
+        json_object_set_new(c, "updated", json_string(updated));
+    }
+    json_object_set_new(doc, "capacities", json_pack("[o]", c));
 }

@@ -59,5 +59,11 @@ void hsds_map_service_clear(hsds_map_service_t *s);
 /* A minimal HSDS service object (id, name, description, status) for a directory Service of
  * another agency, for a whole-replica export (caller owns). */
 json_t *hsds_map_from_service(const Refnet__Service *svc);
+/* Adds the service's capacity to HSDS service object `doc` as HSDS 3.1 `capacities`: one
+ * service_capacity {id, service_id, unit {id, name}, available, maximum, updated}, with ids
+ * derived from the service id and unit name (uid_derive) so every export gives the same ones,
+ * and unit name "place" when the owner named none. Nothing is added when `svc` has no capacity
+ * or its available count is unknown. */
+void hsds_map_capacity(json_t *doc, const Refnet__Service *svc);
 
 #endif

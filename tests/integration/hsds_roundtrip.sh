@@ -60,7 +60,8 @@ start_broker
 hsds_node civic
 hsds_node civic2
 start_node harbor "Harbor House"
-publish harbor harbor-detox "Harbor detox beds" detox --description "Medically supported"
+publish harbor harbor-detox "Harbor detox beds" detox --description "Medically supported" \
+    --capacity 12 --available 3 --unit bed
 
 log_step "a bad row is refused with file, row and field, and nothing is imported"
 mkdir "$T/bad"
@@ -111,9 +112,19 @@ ok rn civic2 directory export --format hsds-json --own "$T/json-own"
 compare json "$FIX/json/service_full.json" "$T/json-own/services/$SERVICE.json"
 compare json "$FIX/json/organization_full.json" "$T/json-own/organizations/$ORG.json"
 
+log_step "capacity goes out in HSDS 3.1 service_capacity form"
+ok rn civic2 service availability "$SERVICE" --available 4 --capacity 10
+wait_service civic2 "$SERVICE" '.available == 4'
+ok rn civic2 directory export --format hsds-json --own "$T/json-cap"
+assert_jq "$(cat "$T/json-cap/services/$SERVICE.json")" '.capacities | length == 1 and
+    .[0].available == 4 and .[0].maximum == 10 and .[0].service_id == "'$SERVICE'" and
+    .[0].unit.name == "place" and (.[0].updated | test("^20[0-9-]+T"))'
+
 log_step "the JSON exports are valid against the official compiled schemas"
 ok rn civic2 directory export --format hsds-json "$T/json-all"
 [[ -f $T/json-all/services/harbor-detox.json ]] || fail "the whole export lacks harbor's service"
+assert_jq "$(cat "$T/json-all/services/harbor-detox.json")" '.capacities[0].available == 3 and
+    .capacities[0].maximum == 12 and .capacities[0].unit.name == "bed"'
 run "$SCHEMA_PY" "$COMPARE" schema "$FIX/schema/compiled/service.json" "$T"/json-all/services/*.json
 ((RC == 0)) || fail "services not valid against the schema:"$'\n'"$OUT$ERR"
 run "$SCHEMA_PY" "$COMPARE" schema "$FIX/schema/compiled/organization.json" \

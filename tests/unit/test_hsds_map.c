@@ -10,6 +10,7 @@
 
 #include "hsds_map.h"
 #include "refnet_error.h"
+#include "uid.h"
 
 #define ORG   "d9d5e0f5-d3ce-4f73-9a2f-4dd0ecc6c610"
 #define SVC   "ac148810-d857-441c-9679-408f346de14b"
@@ -230,6 +231,55 @@ test_from_service(void **state)
     json_decref(o);
 }
 
+/* Capacity goes out in HSDS 3.1 service_capacity form, with ids stable across exports. */
+static void
+test_capacity(void **state)
+{
+    (void)state;
+    char id[] = "harbor-detox", name[] = "Detox", unit[] = "bed", none[] = "";
+    Refnet__Service svc = REFNET__SERVICE__INIT;
+    Refnet__Capacity cap = REFNET__CAPACITY__INIT;
+    svc.id = id;
+    svc.name = name;
+    json_t *o = hsds_map_from_service(&svc);
+    hsds_map_capacity(o, &svc); /* no capacity: nothing */
+    assert_null(json_object_get(o, "capacities"));
+    cap.available = -1;
+    cap.maximum = 12;
+    cap.unit = unit;
+    svc.capacity = &cap;
+    hsds_map_capacity(o, &svc); /* available unknown: nothing */
+    assert_null(json_object_get(o, "capacities"));
+
+    cap.available = 3;
+    cap.updated_at_ms = 1790000000000ULL;
+    hsds_map_capacity(o, &svc);
+    json_t *c = json_array_get(json_object_get(o, "capacities"), 0);
+    assert_non_null(c);
+    assert_int_equal(json_array_size(json_object_get(o, "capacities")), 1);
+    assert_true(uid_is_uuid(json_string_value(json_object_get(c, "id"))));
+    assert_string_equal(json_string_value(json_object_get(c, "service_id")), "harbor-detox");
+    assert_int_equal(json_integer_value(json_object_get(c, "available")), 3);
+    assert_int_equal(json_integer_value(json_object_get(c, "maximum")), 12);
+    assert_string_equal(json_string_value(json_object_get(c, "updated")),
+                        "2026-09-21T14:13:20.000Z");
+    json_t *u = json_object_get(c, "unit");
+    assert_string_equal(json_string_value(json_object_get(u, "name")), "bed");
+    assert_true(uid_is_uuid(json_string_value(json_object_get(u, "id"))));
+    char first[UID_STR_LEN];
+    snprintf(first, sizeof first, "%s", json_string_value(json_object_get(c, "id")));
+
+    cap.unit = none;
+    cap.maximum = -1;
+    hsds_map_capacity(o, &svc); /* replaces; the id is the same, the unit defaults */
+    c = json_array_get(json_object_get(o, "capacities"), 0);
+    assert_string_equal(json_string_value(json_object_get(c, "id")), first);
+    assert_null(json_object_get(c, "maximum"));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(c, "unit"), "name")),
+                        "place");
+    json_decref(o);
+}
+
 int
 main(void)
 {
@@ -239,6 +289,7 @@ main(void)
         cmocka_unit_test(test_service_hours_and_ages),
         cmocka_unit_test(test_long_description_cut),
         cmocka_unit_test(test_from_service),
+        cmocka_unit_test(test_capacity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

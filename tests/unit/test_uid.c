@@ -64,6 +64,21 @@ test_is_uuid(void **state)
 }
 
 static void
+test_derive_is_stable_v8(void **state)
+{
+    (void)state;
+    char a[UID_STR_LEN], b[UID_STR_LEN], c[UID_STR_LEN];
+    uid_derive("service_capacity/harbor-detox", a);
+    uid_derive("service_capacity/harbor-detox", b);
+    uid_derive("service_capacity/harbor-shelter", c);
+    assert_true(uid_is_uuid(a));
+    assert_string_equal(a, b);
+    assert_string_not_equal(a, c);
+    assert_int_equal(a[14], '8');
+    assert_non_null(strchr("89ab", a[19]));
+}
+
+static void
 test_msgid(void **state)
 {
     (void)state;
@@ -90,6 +105,7 @@ main(void)
         cmocka_unit_test(test_new_is_canonical_v4),
         cmocka_unit_test(test_new_does_not_repeat),
         cmocka_unit_test(test_is_uuid),
+        cmocka_unit_test(test_derive_is_stable_v8),
         cmocka_unit_test(test_msgid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
