@@ -286,11 +286,11 @@ node_log_stats(const node_t *self)
     if (self->link) {
         const link_stats_t *l = link_stats(self->link);
         log_info("node: link: %llu frames in, %llu bad, %llu sent, %llu resent, %llu sessions, "
-                 "%llu lost, %llu handshakes refused",
+                 "%llu lost, %llu ended by Bye, %llu handshakes refused",
                  (unsigned long long)l->frames_in, (unsigned long long)l->bad_frames,
                  (unsigned long long)l->sent, (unsigned long long)l->resent,
                  (unsigned long long)l->welcomes, (unsigned long long)l->lost,
-                 (unsigned long long)l->refused);
+                 (unsigned long long)l->byes, (unsigned long long)l->refused);
     }
     log_info("node: mail %llu applied, %llu duplicate, %llu refused, %llu receipts; %llu "
              "directory updates; outbox %llu stored, %llu refused, %llu retried; %llu unexpected",
