@@ -125,45 +125,10 @@ BENCH=$BUILD/bench
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/refnet-bench.XXXXXX")
 mkdir "$T/logs"
-declare -a PIDS=()
-declare -A PID_NAME=()
-
-# spawn NAME CMD...: starts CMD in the background, its output in logs/NAME.log; SPAWNED = pid.
-spawn() {
-    local name=$1
-    shift
-    "$@" >>"$T/logs/$name.log" 2>&1 &
-    SPAWNED=$!
-    PIDS+=("$SPAWNED")
-    PID_NAME[$SPAWNED]=$name
-}
-
-alive() {
-    kill -0 "$1" 2>/dev/null
-}
-
-stop_pid() {
-    local pid=$1 i
-    alive "$pid" || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
-        alive "$pid" || break
-        sleep 0.1
-    done
-    if alive "$pid"; then
-        echo "delivery.sh: ${PID_NAME[$pid]} (pid $pid) ignored TERM; killing it" >&2
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-
-stop_all() {
-    local i
-    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-        stop_pid "${PIDS[$i]}"
-    done
-    PIDS=()
-}
+BENCH_NAME=delivery.sh
+BENCH_LOGS=$T/logs
+# shellcheck source=lib.sh
+source "$ROOT/tests/bench/lib.sh"
 
 cleanup() {
     local rc=$? f

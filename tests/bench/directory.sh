@@ -106,21 +106,19 @@ BENCH=$BUILD/bench/bench_dir
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/refnet-bench-dir.XXXXXX")
 NODE_PID=
+BENCH_NAME=directory.sh
+BENCH_LOGS=$T
+# shellcheck source=lib.sh
+source "$ROOT/tests/bench/lib.sh"
 
 stop_node() {
     [[ -n $NODE_PID ]] || return 0
-    kill -TERM "$NODE_PID" 2>/dev/null || true
-    for _ in $(seq 1 100); do
-        kill -0 "$NODE_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$NODE_PID" 2>/dev/null || true
-    wait "$NODE_PID" 2>/dev/null || true
+    stop_pid "$NODE_PID"
     NODE_PID=
 }
 
 cleanup() {
-    stop_node
+    stop_all
     if ((KEEP)); then
         echo "kept: $T"
     else
@@ -153,12 +151,11 @@ rss_kb() { # rss_kb PID [FIELD]: VmRSS (or another field, e.g. RssAnon) in KiB
 }
 
 start_node() {
-    "$BIN/refnet-node" run --data "$T/node" --map-size-mb "$MAP_MB" --log-level warn \
-        >>"$T/node.log" 2>&1 &
-    NODE_PID=$!
+    spawn node "$BIN/refnet-node" run --data "$T/node" --map-size-mb "$MAP_MB" --log-level warn
+    NODE_PID=$SPAWNED
     for _ in $(seq 1 300); do
         [[ -S $T/node/api.sock ]] && return 0
-        kill -0 "$NODE_PID" 2>/dev/null || break
+        alive "$NODE_PID" || break
         sleep 0.1
     done
     tail -n 20 "$T/node.log" >&2

@@ -127,44 +127,10 @@ done
 # Processes: started with spawn, stopped by pid (TERM, then KILL after a bound)
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/refnet-dirsync.XXXXXX")
-declare -a PIDS=()
-declare -A PID_NAME=()
-
-spawn() {
-    local name=$1
-    shift
-    "$@" >>"$R/logs/$name.log" 2>&1 &
-    SPAWNED=$!
-    PIDS+=("$SPAWNED")
-    PID_NAME[$SPAWNED]=$name
-}
-
-alive() {
-    kill -0 "$1" 2>/dev/null
-}
-
-stop_pid() {
-    local pid=$1 i
-    alive "$pid" || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
-        alive "$pid" || break
-        sleep 0.1
-    done
-    if alive "$pid"; then
-        echo "dirsync.sh: ${PID_NAME[$pid]} (pid $pid) ignored TERM; killing it" >&2
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-
-stop_all() {
-    local i
-    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-        stop_pid "${PIDS[$i]}"
-    done
-    PIDS=()
-}
+BENCH_NAME=dirsync.sh
+BENCH_LOGS=$T
+# shellcheck source=lib.sh
+source "$ROOT/tests/bench/lib.sh"
 
 cleanup() {
     local rc=$? f
@@ -221,6 +187,7 @@ status_is() {
 new_network() {
     R=$T/round$ROUND
     mkdir -p "$R/logs"
+    BENCH_LOGS=$R/logs
     EP=tcp://127.0.0.1:$(free_port)
     local out
     out=$("$BIN/refnet-broker" init --data "$R/broker" --bind "$EP" 2>/dev/null)
