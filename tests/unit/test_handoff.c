@@ -7,6 +7,8 @@
 #include <stddef.h>
 
 #include <cmocka.h>
+
+#include "test_pair_fixture.h"
 #include <sodium.h>
 
 #include "audit.h"
@@ -23,79 +25,14 @@
 #define S(x)        REFNET__HANDOFF_STATUS__HANDOFF_STATUS_##x
 #define DAY         (24ULL * 3600 * 1000)
 
-typedef struct {
-    nfx_t *a; /* sender: agency harbor */
-    nfx_t *b; /* receiver: agency lighthouse, owner of service beds-1 */
-    char person[UID_STR_LEN];
-    uint64_t last_a, last_b; /* outbox keys already carried */
-    uint8_t a_pk[SEAL_KEY_LEN], a_sk[SEAL_KEY_LEN], b_pk[SEAL_KEY_LEN], b_sk[SEAL_KEY_LEN];
-    uint8_t sign_pk[SEAL_KEY_LEN], sign_sk[SEAL_SIGN_SECRET_LEN]; /* the broker's */
-} pair_t;
-
-/* Stores `agency`'s sealing key in `fx` the way a node learns it: signed by the broker. */
-static void
-vouch(pair_t *p, nfx_t *fx, const char *agency, const uint8_t pk[SEAL_KEY_LEN])
-{
-    Refnet__AgencyKey k = REFNET__AGENCY_KEY__INIT;
-    uint8_t sig[SEAL_SIGNATURE_LEN];
-    seal_sign_agency_key(agency, pk, 1700000000000ULL, p->sign_sk, sig);
-    k.agency_id = (char *)agency;
-    k.box_public_key.data = (uint8_t *)pk;
-    k.box_public_key.len = SEAL_KEY_LEN;
-    k.issued_at_ms = 1700000000000ULL;
-    k.signature.data = sig;
-    k.signature.len = sizeof sig;
-    MDB_txn *txn = nfx_begin(fx, false);
-    assert_int_equal(peerkeys_pin_broker(txn, fx->st, p->sign_pk, SEAL_KEY_LEN), 0);
-    assert_int_equal(peerkeys_accept(txn, fx->st, &k), 0);
-    assert_int_equal(store_commit(&txn), 0);
-}
-
 static int
 setup(void **state)
 {
-    pair_t *p = xcalloc(1, sizeof *p);
-    p->a = nfx_new();
-    p->b = nfx_new();
-    assert_non_null(p->a);
-    assert_non_null(p->b);
-    nfx_service_t s = { .id = "beds-1",
-                        .agency = "lighthouse",
-                        .name = "Crisis beds",
-                        .ntax = 1,
-                        .available = 3,
-                        .accepting = true };
-    s.taxonomy[0] = "housing-shelter";
     nfx_service_t own = {
         .id = "peer-1", .agency = "harbor", .name = "Peer support", .ntax = 1, .available = -1
     };
     own.taxonomy[0] = "peer-support";
-    nfx_t *both[] = { p->a, p->b };
-    for (int i = 0; i < 2; i++) {
-        MDB_txn *txn = nfx_begin(both[i], false);
-        assert_int_equal(nfx_apply_service(txn, both[i]->st, 1, &s, NULL), 0);
-        assert_int_equal(nfx_apply_service(txn, both[i]->st, 2, &own, NULL), 0);
-        if (i == 0)
-            assert_int_equal(nfx_add_person(txn, both[i]->st, "Sam Doe", "555-0100", p->person), 0);
-        assert_int_equal(store_commit(&txn), 0);
-    }
-    assert_int_equal(seal_init(), 0);
-    crypto_box_keypair(p->a_pk, p->a_sk);
-    crypto_box_keypair(p->b_pk, p->b_sk);
-    crypto_sign_keypair(p->sign_pk, p->sign_sk);
-    vouch(p, p->a, "lighthouse", p->b_pk);
-    vouch(p, p->b, "harbor", p->a_pk);
-    *state = p;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    pair_t *p = *state;
-    nfx_destroy(&p->a);
-    nfx_destroy(&p->b);
-    free(p);
+    *state = pair_new(&own);
     return 0;
 }
 
@@ -839,21 +776,21 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_refused_without_consent_writes_nothing, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_start_lookups, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_full_handoff_both_sides, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cancel_and_milestones, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_incoming_refusals, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stored_and_receipt, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_expired_request, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_refused_step_recorded, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sealed_on_the_way, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unopenable_packets_dropped, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_forged_agency_key_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sealed_reason, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sealed_reason_unopenable, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_part2_notice, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_received_audit_msg_id, setup, teardown),
+                                        pair_teardown),
+        cmocka_unit_test_setup_teardown(test_start_lookups, setup, pair_teardown),
+        cmocka_unit_test_setup_teardown(test_full_handoff_both_sides, setup, pair_teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_and_milestones, setup, pair_teardown),
+        cmocka_unit_test_setup_teardown(test_incoming_refusals, setup, pair_teardown),
+        cmocka_unit_test_setup_teardown(test_stored_and_receipt, setup, pair_teardown),
+        cmocka_unit_test_setup_teardown(test_expired_request, setup, pair_teardown),
+        cmocka_unit_test_setup_teardown(test_refused_step_recorded, setup, pair_teardown),
+        cmocka_unit_test_setup_teardown(test_sealed_on_the_way, setup, pair_teardown),
+        cmocka_unit_test_setup_teardown(test_unopenable_packets_dropped, setup, pair_teardown),
+        cmocka_unit_test_setup_teardown(test_forged_agency_key_refused, setup, pair_teardown),
+        cmocka_unit_test_setup_teardown(test_sealed_reason, setup, pair_teardown),
+        cmocka_unit_test_setup_teardown(test_sealed_reason_unopenable, setup, pair_teardown),
+        cmocka_unit_test_setup_teardown(test_part2_notice, setup, pair_teardown),
+        cmocka_unit_test_setup_teardown(test_received_audit_msg_id, setup, pair_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,8 @@
 #include <stddef.h>
 
 #include <cmocka.h>
+
+#include "test_pair_fixture.h"
 #include <sodium.h>
 
 #include "audit.h"
@@ -23,78 +25,19 @@
 #define DAY         (24ULL * 3600 * 1000)
 #define EV(x)       REFNET__AUDIT_EVENT__AUDIT_EVENT_##x
 
-typedef struct {
-    nfx_t *a; /* sender: agency harbor */
-    nfx_t *b; /* receiver: agency lighthouse, owner of service beds-1 */
-    char person[UID_STR_LEN];
-    char consent[UID_STR_LEN];
-    uint64_t last_a, last_b; /* outbox keys already carried */
-    uint8_t a_pk[SEAL_KEY_LEN], a_sk[SEAL_KEY_LEN], b_pk[SEAL_KEY_LEN], b_sk[SEAL_KEY_LEN];
-    uint8_t sign_pk[SEAL_KEY_LEN], sign_sk[SEAL_SIGN_SECRET_LEN];
-} pair_t;
-
-static void
-vouch(pair_t *p, nfx_t *fx, const char *agency, const uint8_t pk[SEAL_KEY_LEN])
-{
-    Refnet__AgencyKey k = REFNET__AGENCY_KEY__INIT;
-    uint8_t sig[SEAL_SIGNATURE_LEN];
-    seal_sign_agency_key(agency, pk, 1700000000000ULL, p->sign_sk, sig);
-    k.agency_id = (char *)agency;
-    k.box_public_key.data = (uint8_t *)pk;
-    k.box_public_key.len = SEAL_KEY_LEN;
-    k.issued_at_ms = 1700000000000ULL;
-    k.signature.data = sig;
-    k.signature.len = sizeof sig;
-    MDB_txn *txn = nfx_begin(fx, false);
-    assert_int_equal(peerkeys_pin_broker(txn, fx->st, p->sign_pk, SEAL_KEY_LEN), 0);
-    assert_int_equal(peerkeys_accept(txn, fx->st, &k), 0);
-    assert_int_equal(store_commit(&txn), 0);
-}
-
+/* The pair, with a consent for lighthouse (contact, own words) granted on A. */
 static int
 setup(void **state)
 {
-    pair_t *p = xcalloc(1, sizeof *p);
-    p->a = nfx_new();
-    p->b = nfx_new();
-    nfx_service_t s = { .id = "beds-1",
-                        .agency = "lighthouse",
-                        .name = "Crisis beds",
-                        .ntax = 1,
-                        .available = 3,
-                        .accepting = true };
-    s.taxonomy[0] = "housing-shelter";
-    nfx_t *both[] = { p->a, p->b };
+    pair_t *p = pair_new(NULL);
     Refnet__Category cats[] = { C_CONTACT, C_OWN_WORDS };
     uint64_t now = clock_now_ms();
-    for (int i = 0; i < 2; i++) {
-        MDB_txn *txn = nfx_begin(both[i], false);
-        assert_int_equal(nfx_apply_service(txn, both[i]->st, 1, &s, NULL), 0);
-        if (i == 0) {
-            assert_int_equal(nfx_add_person(txn, both[i]->st, "Sam Doe", "555-0100", p->person), 0);
-            assert_int_equal(nfx_add_consent(txn, both[i]->st, p->person, "lighthouse", cats, 2,
-                                             now - DAY, now + DAY, p->consent),
-                             0);
-        }
-        assert_int_equal(store_commit(&txn), 0);
-    }
-    assert_int_equal(seal_init(), 0);
-    crypto_box_keypair(p->a_pk, p->a_sk);
-    crypto_box_keypair(p->b_pk, p->b_sk);
-    crypto_sign_keypair(p->sign_pk, p->sign_sk);
-    vouch(p, p->a, "lighthouse", p->b_pk);
-    vouch(p, p->b, "harbor", p->a_pk);
+    MDB_txn *txn = nfx_begin(p->a, false);
+    assert_int_equal(nfx_add_consent(txn, p->a->st, p->person, "lighthouse", cats, 2, now - DAY,
+                                     now + DAY, p->consent),
+                     0);
+    assert_int_equal(store_commit(&txn), 0);
     *state = p;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    pair_t *p = *state;
-    nfx_destroy(&p->a);
-    nfx_destroy(&p->b);
-    free(p);
     return 0;
 }
 
@@ -367,10 +310,10 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_revocation_round_trip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_nothing_to_tell, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_foreign_revocation_ignored, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_onward_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revocation_round_trip, setup, pair_teardown),
+        cmocka_unit_test_setup_teardown(test_nothing_to_tell, setup, pair_teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_revocation_ignored, setup, pair_teardown),
+        cmocka_unit_test_setup_teardown(test_onward_refused, setup, pair_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
