@@ -24,17 +24,23 @@ fault_wait_directory harbor peerlink northside
 
 log_step "$TOTAL handoffs in three streams"
 load_start harbor peerlink "$N1" h2p
-load_start peerlink northside "$N2" p2n
-wait_for 30 "northside to have received at least 50 handoffs" \
-    lib_holds '.handoffs | length >= 50' rn northside handoff list --inbox --json
+# 3 KB notes make each of northside's deliveries slower to apply, so the kill lands mid-stream.
+REFNET_LOADGEN_PAD=3000 load_start peerlink northside "$N2" p2n
+wait_for 30 "northside to have received a first handoff" \
+    lib_holds '.handoffs | length >= 1' rn northside handoff list --inbox --json
 
 log_step "kill -9 northside mid-stream, restart it"
+# Frozen first, so that what the broker still holds for it (unacknowledged) is what it dies with.
+kill -STOP "${NODE_PID[northside]}"
+ok_json admin nodes --json
+HELD=$(jqr "$OUT" '[.agencies[] | select(.id == "northside")][0].queued')
+ok_json rn peerlink handoff list --outbox --json
+SENT=$(jqr "$OUT" '[.handoffs[] | select(.to == "northside")] | length')
+echo "  northside died with $HELD unacknowledged; peerlink had started $SENT of $N2"
+# Mid-stream: deliveries were in flight, or the rest of the stream was still to come.
 kill9_node northside
 sleep 0.3
 run_node northside
-ok_json rn northside handoff list --inbox --json
-GOT=$(jqr "$OUT" '[.handoffs[] | select(.from == "peerlink")] | length')
-echo "  northside had $GOT of $N2 right after its restart"
 wait_connected northside
 load_start northside harbor "$N2" n2h
 load_wait 120
@@ -46,5 +52,6 @@ wait_loaded 90 northside harbor "$N2" n2h
 for a in harbor peerlink northside; do
     wait_json 20 "$a's outbox to drain" '.outbox == 0' rn "$a" status --json
 done
-((GOT < N2)) || fail "northside had everything before it died: not a mid-stream kill"
+((HELD > 0 || SENT < N2)) ||
+    fail "northside had acknowledged the whole stream before it died: not a mid-stream kill"
 finish
