@@ -1,11 +1,13 @@
 /* dirindex: the search index over the directory replica (see dirindex.h). */
 #include "dirindex.h"
+#include "dirindex_int.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dirbits.h"
 #include "geohash.h"
 #include "log.h"
 #include "nodedb.h"
@@ -13,14 +15,17 @@
 #include "wire.h"
 #include "xmalloc.h"
 
-/* Longest index key: kind, a 64-byte code, separator, 6-byte cell, 4-byte docno. */
-#define DK_MAX 96
 /* Geohash precision stored in postings (about 1.2 km x 0.6 km cells). */
 #define GEO_PREC 6
 /* Coarsest precision counted for planning (geohash_cover's coarsest). */
 #define GEO_PREC_MIN GEOHASH_COVER_MIN_PREC
 /* Format of the facets and keys; a different stored value makes the node rebuild. */
-#define DIRINDEX_VERSION 4
+#define DIRINDEX_VERSION 5
+/* A planned search expected to visit more candidates than this loads the available (or
+ * accepting) set to drop candidates early (about 250 small reads at a million services). */
+#define DIRINDEX_GATE_MIN 256
+/* Longest 'N' key: 'N', name, 0x00, id. */
+#define DIRINDEX_NAME_KEY_MAX (2 + WIRE_MAX_NAME + WIRE_MAX_IDENT)
 /* Fixed part of a facet: lat, lon, updated, cap_updated (8 each), available (4), two ages
  * (2 each), flags, schedule count, id length, name length (1 each). */
 #define FACET_HEAD  44
@@ -29,18 +34,6 @@
     (FACET_HEAD + WIRE_MAX_SCHEDULES * FACET_SCHED + WIRE_MAX_IDENT + WIRE_MAX_NAME + 2)
 
 enum { FACET_LOCATION = 1, FACET_CAPACITY = 2, FACET_ACCEPTING = 4 };
-
-/* One index key (or key prefix). */
-typedef struct {
-    uint8_t b[DK_MAX];
-    size_t n;
-} dk_t;
-
-/* The postings of one service, without the docno. */
-typedef struct {
-    dk_t *k;
-    size_t n, cap;
-} dkset_t;
 
 /* A decoded facet; strings point into the map. */
 typedef struct {
@@ -102,7 +95,7 @@ dirindex_service_words(const Refnet__Service *svc, dirindex_words_t *w)
 
 /* ---- keys ------------------------------------------------------------------------------- */
 
-static void
+void
 dk_add(dk_t *k, const void *p, size_t n)
 {
     /* Every part is bounded well below DK_MAX; cut, never overflow. */
@@ -114,19 +107,19 @@ dk_add(dk_t *k, const void *p, size_t n)
     k->n += n;
 }
 
-static void
+void
 dk_str(dk_t *k, const char *s)
 {
     dk_add(k, s, strlen(s));
 }
 
-static void
+void
 dk_byte(dk_t *k, uint8_t c)
 {
     dk_add(k, &c, 1);
 }
 
-static void
+void
 dk_docno(dk_t *k, uint32_t docno)
 {
     uint8_t b[4] = { (uint8_t)(docno >> 24), (uint8_t)(docno >> 16), (uint8_t)(docno >> 8),
@@ -142,7 +135,7 @@ dk_tail_docno(const MDB_val *k)
 }
 
 /* A term: kind, text and (for variable-length text) a 0x00 terminator. */
-static dk_t
+dk_t
 dk_term(char kind, const char *text, bool terminated)
 {
     dk_t k = { .n = 0 };
@@ -153,7 +146,7 @@ dk_term(char kind, const char *text, bool terminated)
     return k;
 }
 
-static void
+void
 dkset_add(dkset_t *s, dk_t k)
 {
     if (s->n == s->cap) {
@@ -163,7 +156,7 @@ dkset_add(dkset_t *s, dk_t k)
     s->k[s->n++] = k;
 }
 
-static int
+int
 dk_cmp(const dk_t *a, const dk_t *b)
 {
     size_t n = a->n < b->n ? a->n : b->n;
@@ -179,7 +172,7 @@ dk_cmp_q(const void *a, const void *b)
     return dk_cmp(a, b);
 }
 
-static void
+void
 dkset_sort_unique(dkset_t *s)
 {
     if (s->n < 2)
@@ -260,7 +253,7 @@ dirindex_terms(const Refnet__Service *svc, dkset_t *s)
 
 /* ---- counters --------------------------------------------------------------------------- */
 
-static MDB_dbi
+MDB_dbi
 dirindex_db(const store_t *st)
 {
     return store_db(st, NODEDB_DIRINDEX);
@@ -329,7 +322,7 @@ dirindex_named(const char *name)
     return dk_term('#', name, false);
 }
 
-static int
+int
 dirindex_read_count(MDB_txn *txn, const store_t *st, const dk_t *term, size_t *out)
 {
     dk_t k = { .n = 0 };
@@ -550,6 +543,66 @@ dirindex_forget(MDB_txn *txn, const store_t *st, const char *id, uint32_t docno)
     return rc;
 }
 
+/* Writes the difference between two sorted docno-set lists. */
+static int
+dirindex_diff_sets(
+    MDB_txn *txn, const store_t *st, const dkset_t *old, const dkset_t *nw, uint32_t docno)
+{
+    size_t i = 0, j = 0;
+    int rc = 0;
+    while (rc == 0 && (i < old->n || j < nw->n)) {
+        int c = i == old->n ? 1 : j == nw->n ? -1 : dk_cmp(&old->k[i], &nw->k[j]);
+        if (c < 0)
+            rc = dirbits_store(txn, dirindex_db(st), old->k[i].b, old->k[i].n, docno, false);
+        else if (c > 0)
+            rc = dirbits_store(txn, dirindex_db(st), nw->k[j].b, nw->k[j].n, docno, true);
+        i += c <= 0;
+        j += c >= 0;
+    }
+    return rc;
+}
+
+/* The 'N' key of a service: name, 0x00, id (both bounded by the wire limits). */
+static size_t
+dirindex_name_key(const Refnet__Service *svc, uint8_t *key)
+{
+    size_t n = strlen(svc->name), m = strlen(svc->id);
+    key[0] = 'N';
+    memcpy(key + 1, svc->name, n);
+    key[n + 1] = 0;
+    memcpy(key + n + 2, svc->id, m);
+    return n + m + 2;
+}
+
+/* Keeps the service's 'N' key and its docno sets in step with a change. */
+static int
+dirindex_update_sets(MDB_txn *txn,
+                     const store_t *st,
+                     const Refnet__Service *old,
+                     const Refnet__Service *nw,
+                     uint32_t docno)
+{
+    uint8_t ok[DIRINDEX_NAME_KEY_MAX], nk[DIRINDEX_NAME_KEY_MAX];
+    size_t on = old ? dirindex_name_key(old, ok) : 0, nn = nw ? dirindex_name_key(nw, nk) : 0;
+    dkset_t os = { 0 }, ns = { 0 };
+    int rc = 0;
+    if (on > 0 && (on != nn || memcmp(ok, nk, on) != 0)) {
+        rc = store_del(txn, dirindex_db(st), ok, on);
+        rc = rc == REFNET_ENOTFOUND ? 0 : rc;
+    }
+    if (rc == 0 && nn > 0)
+        rc = store_put(txn, dirindex_db(st), nk, nn, &docno, sizeof docno, 0);
+    if (old)
+        dirfast_service_sets(old, &os);
+    if (nw)
+        dirfast_service_sets(nw, &ns);
+    if (rc == 0)
+        rc = dirindex_diff_sets(txn, st, &os, &ns, docno);
+    free(os.k);
+    free(ns.k);
+    return rc;
+}
+
 int
 dirindex_update(MDB_txn *txn,
                 const store_t *st,
@@ -570,6 +623,8 @@ dirindex_update(MDB_txn *txn,
     if (new_svc)
         dirindex_terms(new_svc, &ns);
     rc = dirindex_diff(txn, st, &os, &ns, docno, new_svc);
+    if (rc == 0)
+        rc = dirindex_update_sets(txn, st, fresh ? NULL : old, new_svc, docno);
     /* The copies of the facet follow every change (the diff only wrote the postings that
      * are new). */
     for (size_t i = 0; rc == 0 && new_svc && old && !fresh && i < ns.n; i++)
@@ -678,6 +733,7 @@ typedef struct {
     MDB_cursor *facets;
     replica_rank_t *out;
     size_t n, cap, scanned;
+    dirbits_t gate; /* when set: only these docnos can match (available or accepting) */
 } search_t;
 
 /* Keeps `s` as the plan when it is cheaper than the one chosen so far. */
@@ -866,6 +922,32 @@ dirindex_read_facet(search_t *x, uint32_t docno, MDB_val *v)
     return rc == 0 ? 0 : store_err(rc);
 }
 
+int
+dirindex_rank_doc(MDB_cursor *cur, const replica_query_t *q, uint32_t docno, replica_rank_t *r)
+{
+    dk_t dkey = dirindex_doc_key(docno);
+    MDB_val key = { .mv_size = dkey.n, .mv_data = dkey.b }, v;
+    facet_t f;
+    int rc = mdb_cursor_get(cur, &key, &v, MDB_SET_KEY);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc != 0)
+        return store_err(rc);
+    if (facet_decode(&v, &f) != 0) {
+        log_warn("directory index: damaged facet for document %u skipped", docno);
+        return 0;
+    }
+    memset(r, 0, sizeof *r);
+    return dirindex_check_facet(q, &f, r) ? 1 : 0;
+}
+
+int
+dirindex_max_docno(MDB_txn *txn, const store_t *st, uint32_t *out)
+{
+    dk_t k = dirindex_named("next");
+    return dirindex_get_u32(txn, st, &k, out);
+}
+
 /* Checks one candidate; the facet value is given when the plan walks the facets. */
 static int
 dirindex_candidate(search_t *x, uint32_t docno, const MDB_val *fv)
@@ -924,7 +1006,11 @@ dirindex_walk(MDB_txn *txn, const store_t *st, search_t *x, const dk_t *pre)
          mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (k.mv_size < pre->n + 4 || memcmp(k.mv_data, pre->b, pre->n) != 0)
             break;
-        if ((facet && k.mv_size != 5) || (geo && !dirindex_point_in(x, &v)))
+        if (facet && k.mv_size != 5)
+            continue;
+        if (x->gate.w && !dirbits_has(&x->gate, dk_tail_docno(&k)))
+            continue;
+        if (geo && !dirindex_point_in(x, &v))
             continue;
         crc = dirindex_candidate(x, dk_tail_docno(&k),
                                  (facet || dirindex_facet_kind(x->src.kind)) ? &v : NULL);
@@ -935,40 +1021,61 @@ dirindex_walk(MDB_txn *txn, const store_t *st, search_t *x, const dk_t *pre)
     return mrc == 0 || mrc == MDB_NOTFOUND ? 0 : store_err(mrc);
 }
 
+/* A long walk for a search that wants available (or accepting) services first tests each
+ * candidate against that set, in memory: most candidates are then dropped before their
+ * distance is computed or their facet decoded. */
+static int
+dirindex_load_gate(MDB_txn *txn, const store_t *st, search_t *x)
+{
+    uint32_t max = 0;
+    const replica_query_t *q = x->q;
+    char kind = x->src.kind;
+    if (!(q->available || q->accepting) || kind == 'a' || kind == 'c' ||
+        x->src.est < DIRINDEX_GATE_MIN)
+        return 0;
+    int rc = dirindex_max_docno(txn, st, &max);
+    if (rc != 0)
+        return rc;
+    uint8_t set[2] = { 'b', q->available ? 'A' : 'C' };
+    dirbits_init(&x->gate, max);
+    return dirbits_load(txn, dirindex_db(st), set, sizeof set, &x->gate);
+}
+
 int
-dirindex_search(MDB_txn *txn,
-                const store_t *st,
-                const replica_query_t *q,
-                replica_rank_t **out,
-                size_t *n,
-                dirindex_plan_t *plan)
+dirindex_search(MDB_txn *txn, const store_t *st, const replica_query_t *q, dirindex_result_t *out)
 {
     search_t *x = xcalloc(1, sizeof *x);
+    memset(out, 0, sizeof *out);
     x->q = q;
     x->words = xcalloc(1, sizeof *x->words);
     dirindex_tokenize(q->text, x->words, DIRINDEX_QUERY_WORDS);
+    int rc = dirfast_search(txn, st, q, x->words, out);
+    if (rc != 0)
+        goto done; /* answered (1), or failed */
     snprintf(x->lang, sizeof x->lang, "%s", q->language ? q->language : "");
     dirindex_lower(x->lang);
     if (q->has_near)
         x->n_cells =
             geohash_cover(q->lat, q->lon, q->radius_km, GEO_PREC, DIRINDEX_MAX_CELLS, x->cells);
-    int rc = dirindex_plan(txn, st, x);
+    rc = dirindex_plan(txn, st, x);
+    if (rc == 0)
+        rc = dirindex_load_gate(txn, st, x);
     if (rc == 0)
         rc = dirindex_prepare_checks(txn, st, x);
     for (size_t i = 0; rc == 0 && i < x->src.n_pre; i++)
         rc = dirindex_walk(txn, st, x, &x->src.pre[i]);
     dirindex_close_checks(x);
-    if (plan) {
-        plan->kind = x->src.kind;
-        plan->scanned = x->scanned;
-    }
+    dirbits_free(&x->gate);
+    out->kind = x->src.kind;
+    out->scanned = x->scanned;
     if (rc == 0) {
-        *out = x->out;
-        *n = x->n;
+        out->ranks = x->out;
+        out->n = out->total = x->n;
     } else {
         free(x->out);
     }
+done:
     free(x->words);
     free(x);
-    return rc;
+    return rc < 0 ? rc : 0;
 }

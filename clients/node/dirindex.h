@@ -16,13 +16,25 @@
  *   'l' language 0x00 docno    language code, lower case; the value is a copy of the
  *                          facet, so the lookup that checks a language also brings it
  *   'a' docno              available > 0 and accepting; 'c' docno: accepting
+ *   'N' name 0x00 id       every live service in name order (then id: the order every sort
+ *                          ends with); the value is its docno
+ *   'b' set chunk          docno sets as chunked bitmaps (dirbits.h): 'V' live, 'C'
+ *                          accepting, 'A' available and accepting, 'L' language 0x00, 'O'
+ *                          weekday level node (opening hours) and 'Y' level node (ages a
+ *                          service is not for): the last two are nodes of segment trees over
+ *                          the minutes of a day and over ages, so "open at minute m" and "not
+ *                          for age a" are unions of one node per level
  * Bookkeeping: 'I' id -> docno; 'D' docno -> facet; 'C' term -> number of postings (for
  * planning; geohash counts kept for precisions 2..6); "#next", "#live", "#built".
  *
- * A search plans from the posting list with the fewest entries among its filters (text
- * words, taxonomy, taxonomy x radius, radius, language, available, accepting), checks the
- * other word/taxonomy/language filters by point lookups of their postings and the rest on the
- * facet (exact haversine distance, ages, schedules). Only a search without any of these
+ * A search without a distance, ordered by readiness or name (dirfast.c), intersects docno
+ * sets: the smallest word or taxonomy posting list, then the stored sets of its other
+ * filters; it counts the matches and walks the 'N' names only as far as its page needs, so
+ * neither a large result nor a large directory is visited service by service. Any other
+ * search plans from the posting list with the fewest entries among its filters (text words,
+ * taxonomy, taxonomy x radius, radius, language, available, accepting), checks the other
+ * word/taxonomy/language filters by point lookups of their postings and the rest on the
+ * facet (exact haversine distance, ages, schedules). Only such a search without any of these
  * filters walks all facets. Numbers in facets are in host byte order: the index is local to
  * this node and rebuilt from the records when its version changes.
  *
@@ -82,21 +94,21 @@ int dirindex_mark_built(MDB_txn *txn, const store_t *st);
 /* Number of live services indexed. */
 int dirindex_live(MDB_txn *txn, const store_t *st, size_t *out);
 
-/* How a search ran. */
+/* The answer of a search. */
 typedef struct {
-    char kind;      /* the posting list started from ('w','x','G','g','l','a','c'), or 'D'
-                       for a walk over every facet */
+    replica_rank_t *ranks; /* caller frees; the strings in it point into the map */
+    size_t n;              /* ranks held */
+    size_t total;          /* matches in all */
+    bool ordered;   /* ranks[0..n) are the first n matches in q->sort order and reach past q's
+                     page; otherwise they are every match, unordered */
+    char kind;      /* how it ran: the posting list it started from ('w','x','G','g','l','a',
+                     'c'), 'D' for a walk over every facet, 'B' for docno sets */
     size_t scanned; /* candidates visited */
-} dirindex_plan_t;
+} dirindex_result_t;
 
-/* Runs the filters of `q` (its sort and page are ignored). Returns 0 and sets *out to every
- * match, unordered (caller frees the array; the strings in it point into the map) and *n, or
- * a store code. Fills *plan when not NULL. */
-int dirindex_search(MDB_txn *txn,
-                    const store_t *st,
-                    const replica_query_t *q,
-                    replica_rank_t **out,
-                    size_t *n,
-                    dirindex_plan_t *plan);
+/* Runs the filters of `q` and ranks as far as q's page needs. Returns 0 and fills *out, or
+ * a store code (then *out holds nothing to free). */
+int
+dirindex_search(MDB_txn *txn, const store_t *st, const replica_query_t *q, dirindex_result_t *out);
 
 #endif

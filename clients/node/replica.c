@@ -582,9 +582,8 @@ replica_load_page(MDB_txn *txn,
 int
 replica_search(MDB_txn *txn, const store_t *st, const replica_query_t *q, replica_result_t *out)
 {
-    replica_rank_t *ranks = NULL;
-    dirindex_plan_t plan = { 0 };
-    size_t n = 0, first = 0, count = 0;
+    dirindex_result_t res = { 0 };
+    size_t first = 0, count = 0;
     bool built = false;
     memset(out, 0, sizeof *out);
     int rc = dirindex_is_built(txn, st, &built);
@@ -592,17 +591,20 @@ replica_search(MDB_txn *txn, const store_t *st, const replica_query_t *q, replic
         return rc;
     if (!built)
         return replica_scan_search(txn, st, q, out);
-    rc = dirindex_search(txn, st, q, &ranks, &n, &plan);
+    rc = dirindex_search(txn, st, q, &res);
     if (rc == 0) {
-        replica_page(q, n, &first, &count);
-        replica_top(ranks, n, first + count, q->sort);
+        replica_page(q, res.total, &first, &count);
+        if (!res.ordered)
+            replica_top(res.ranks, res.n, first + count, q->sort);
+        else if (res.n < first + count)
+            count = res.n > first ? res.n - first : 0; /* the index lost members: log said */
         /* No hits leaves `ranks` NULL: no offset may be applied to it (UBSan). */
-        rc = replica_load_page(txn, st, n ? ranks + first : NULL, count, out);
-        out->total = n;
-        out->plan = plan.kind;
-        out->scanned = plan.scanned;
+        rc = replica_load_page(txn, st, count ? res.ranks + first : NULL, count, out);
+        out->total = res.total;
+        out->plan = res.kind;
+        out->scanned = res.scanned;
     }
-    free(ranks);
+    free(res.ranks);
     if (rc != 0)
         replica_result_clear(out);
     return rc;

@@ -4,6 +4,8 @@
 refnet_unit_test(NAME test_consent SOURCES test_consent.c LIBS refnet_node_core)
 refnet_unit_test(NAME test_replica SOURCES test_replica.c LIBS refnet_node_core m)
 refnet_unit_test(NAME test_dirindex SOURCES test_dirindex.c LIBS refnet_node_core m)
+refnet_unit_test(NAME test_dirfast SOURCES test_dirfast.c LIBS refnet_node_core m)
+refnet_unit_test(NAME test_dirbits SOURCES test_dirbits.c LIBS refnet_node_core)
 refnet_unit_test(NAME test_geohash SOURCES test_geohash.c LIBS refnet_node_core m)
 refnet_unit_test(NAME test_handoff SOURCES test_handoff.c LIBS refnet_node_core)
 refnet_unit_test(NAME test_outbox SOURCES test_outbox.c LIBS refnet_node_core)

@@ -1,0 +1,473 @@
+/* dirfast: the directory search over docno sets (see dirindex.h for the index's layout).
+ *
+ * A peer supporter's common questions carry no distance: "detox, in Spanish", "open now, for
+ * a 16-year-old". Their answers can be large (half the directory is open at noon), yet the
+ * page shows twenty services and a count. So the search here never ranks every match:
+ *   1. it builds the set of matching docnos, starting from the shortest word or taxonomy
+ *      posting list (or every live service), intersecting the stored sets of the other
+ *      filters (language, accepting, available, the minute of the week, the age), as bitmaps;
+ *   2. the total is the set's size;
+ *   3. the page comes from walking the 'N' keys (name order, the order every sort ends with)
+ *      and stopping once it has enough; for the default order, ready services (available,
+ *      accepting, fresh) come first, so the walk collects ready ones until it has a page of
+ *      them, reading a facet only to tell fresh from stale. A small result is ranked whole.
+ * Opening hours and ages are exact: a weekly period becomes nodes of a segment tree over the
+ * 2,048 slots that hold a day's 1,440 minutes (at most two per level), an age bound the
+ * nodes of one over ages 0..255 it excludes, and a point query is the union of one node per
+ * level. Single-threaded; works inside the caller's read or write transaction. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dirbits.h"
+#include "dirindex_int.h"
+#include "refnet_error.h"
+#include "wire.h"
+#include "xmalloc.h"
+
+/* Levels of the segment trees: 2^11 minute slots hold a day, 2^8 ages hold WIRE_MAX_AGE. */
+#define DIRFAST_DAY_LEVELS 11
+#define DIRFAST_AGE_LEVELS 8
+#define DIRFAST_AGES       (1u << DIRFAST_AGE_LEVELS)
+/* A result this small (plus one in 1,024 of the directory) is ranked whole, from its facets:
+ * cheaper than walking names for it. */
+#define DIRFAST_SMALL 64
+/* A posting list longer than this many times the candidates is checked by lookups of each
+ * candidate instead of being read whole. */
+#define DIRFAST_LOOKUP_RATIO 4
+
+/* ---- the sets of a service ---------------------------------------------------------------- */
+
+static dk_t
+dirfast_set(char kind)
+{
+    dk_t k = { .n = 0 };
+    dk_byte(&k, 'b');
+    dk_byte(&k, (uint8_t)kind);
+    return k;
+}
+
+static dk_t
+dirfast_lang_set(const char *lang)
+{
+    dk_t k = dirfast_set('L');
+    for (const char *p = lang; *p; p++)
+        dk_byte(&k, (uint8_t)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p));
+    dk_byte(&k, 0);
+    return k;
+}
+
+static dk_t
+dirfast_day_node(unsigned day, unsigned level, unsigned idx)
+{
+    dk_t k = dirfast_set('O');
+    dk_byte(&k, (uint8_t)day);
+    dk_byte(&k, (uint8_t)level);
+    dk_byte(&k, (uint8_t)(idx >> 8));
+    dk_byte(&k, (uint8_t)idx);
+    return k;
+}
+
+static dk_t
+dirfast_age_node(unsigned level, unsigned idx)
+{
+    dk_t k = dirfast_set('Y');
+    dk_byte(&k, (uint8_t)level);
+    dk_byte(&k, (uint8_t)idx);
+    return k;
+}
+
+/* Adds the segment-tree nodes that cover [lo, hi): at most two per level. `day` is the
+ * weekday for the minute tree, or -1 for the age tree. */
+static void
+dirfast_cover(dkset_t *s, int day, unsigned lo, unsigned hi)
+{
+    for (unsigned level = 0; lo < hi; level++, lo >>= 1, hi >>= 1) {
+        if (lo & 1u) {
+            dkset_add(s, day < 0 ? dirfast_age_node(level, lo)
+                                 : dirfast_day_node((unsigned)day, level, lo));
+            lo++;
+        }
+        if (hi & 1u) {
+            hi--;
+            dkset_add(s, day < 0 ? dirfast_age_node(level, hi)
+                                 : dirfast_day_node((unsigned)day, level, hi));
+        }
+    }
+}
+
+/* Opening hours, as replica_schedule_open reads them. */
+static void
+dirfast_schedule_sets(const Refnet__Service *svc, dkset_t *s)
+{
+    for (size_t i = 0; i < svc->n_schedules; i++) {
+        const Refnet__Schedule *sc = svc->schedules[i];
+        unsigned opens = sc->opens_at, closes = sc->closes_at;
+        if (opens >= WIRE_DAY_MINUTES || closes > WIRE_DAY_MINUTES)
+            continue; /* refused by validation; never indexed */
+        for (int d = 0; d < 7; d++) {
+            if (!(sc->weekdays >> d & 1u))
+                continue;
+            if (closes > opens) {
+                dirfast_cover(s, d, opens, closes);
+            } else {
+                dirfast_cover(s, d, opens, WIRE_DAY_MINUTES);
+                dirfast_cover(s, (d + 1) % 7, 0, closes);
+            }
+        }
+    }
+}
+
+/* The ages a service is not for (replica_age_ok), within 0..DIRFAST_AGES-1. */
+static void
+dirfast_age_sets(const Refnet__Service *svc, dkset_t *s)
+{
+    unsigned lo = svc->minimum_age < DIRFAST_AGES ? svc->minimum_age : DIRFAST_AGES;
+    dirfast_cover(s, -1, 0, lo);
+    if (svc->maximum_age > 0 && svc->maximum_age + 1 < DIRFAST_AGES)
+        dirfast_cover(s, -1, svc->maximum_age + 1, DIRFAST_AGES);
+}
+
+void
+dirfast_service_sets(const Refnet__Service *svc, dkset_t *s)
+{
+    bool accepting = svc->intake && svc->intake->accepting;
+    dkset_add(s, dirfast_set('V'));
+    if (accepting)
+        dkset_add(s, dirfast_set('C'));
+    if (accepting && svc->capacity && svc->capacity->available > 0)
+        dkset_add(s, dirfast_set('A'));
+    for (size_t i = 0; i < svc->n_languages; i++)
+        dkset_add(s, dirfast_lang_set(svc->languages[i]));
+    dirfast_schedule_sets(svc, s);
+    dirfast_age_sets(svc, s);
+    dkset_sort_unique(s);
+}
+
+/* ---- building the match set --------------------------------------------------------------- */
+
+typedef struct {
+    MDB_txn *txn;
+    const store_t *st;
+    const replica_query_t *q;
+    dirbits_t m, tmp;
+    MDB_cursor *facets;
+    dirindex_result_t *out;
+    size_t cap, need, small;
+} fast_t;
+
+/* A posting list of the query (a word or the taxonomy code) and its length. */
+typedef struct {
+    dk_t term;
+    size_t n;
+} list_t;
+
+static int
+list_cmp(const void *a, const void *b)
+{
+    const list_t *x = a, *y = b;
+    return x->n < y->n ? -1 : x->n > y->n;
+}
+
+/* ORs the docnos of posting list `term` into *into. */
+static int
+dirfast_read_list(fast_t *f, const dk_t *term, dirbits_t *into)
+{
+    MDB_cursor *cur = NULL;
+    MDB_val k = { .mv_size = term->n, .mv_data = (void *)term->b }, v;
+    int rc = mdb_cursor_open(f->txn, dirindex_db(f->st), &cur);
+    if (rc != 0)
+        return store_err(rc);
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const uint8_t *b = k.mv_data;
+        if (k.mv_size != term->n + 4 || memcmp(b, term->b, term->n) != 0)
+            break;
+        b += term->n;
+        dirbits_set(into, (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]);
+    }
+    mdb_cursor_close(cur);
+    return rc == 0 || rc == MDB_NOTFOUND ? 0 : store_err(rc);
+}
+
+/* Keeps the candidates that have a posting in `term`, one lookup each (candidates come in
+ * docno order, so the cursor moves forward through the list). */
+static int
+dirfast_probe_list(fast_t *f, const dk_t *term)
+{
+    MDB_cursor *cur = NULL;
+    int rc = mdb_cursor_open(f->txn, dirindex_db(f->st), &cur);
+    if (rc != 0)
+        return store_err(rc);
+    for (uint32_t d = 0; rc == 0 && dirbits_next(&f->m, &d); d++) {
+        dk_t k = *term;
+        dk_docno(&k, d);
+        MDB_val key = { .mv_size = k.n, .mv_data = k.b }, v;
+        rc = mdb_cursor_get(cur, &key, &v, MDB_SET);
+        if (rc == MDB_NOTFOUND)
+            dirbits_clear(&f->m, d);
+        rc = rc == MDB_NOTFOUND ? 0 : rc;
+    }
+    mdb_cursor_close(cur);
+    return rc == 0 ? 0 : store_err(rc);
+}
+
+/* Intersects the candidates with the words and taxonomy of the query; starts from every live
+ * service when there are none. */
+static int
+dirfast_lists(fast_t *f, const dirindex_words_t *words)
+{
+    list_t l[DIRINDEX_QUERY_WORDS + 1];
+    size_t n = 0;
+    int rc = 0;
+    for (size_t i = 0; i < words->n; i++)
+        l[n++].term = dk_term('w', words->word[i], true);
+    if (f->q->taxonomy && f->q->taxonomy[0])
+        l[n++].term = dk_term('x', f->q->taxonomy, true);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = dirindex_read_count(f->txn, f->st, &l[i].term, &l[i].n);
+    if (rc != 0)
+        return rc;
+    if (n == 0) {
+        dk_t live = dirfast_set('V');
+        return dirbits_load(f->txn, dirindex_db(f->st), live.b, live.n, &f->m);
+    }
+    qsort(l, n, sizeof *l, list_cmp);
+    rc = dirfast_read_list(f, &l[0].term, &f->m);
+    for (size_t i = 1; rc == 0 && i < n; i++) {
+        if (l[i].n > DIRFAST_LOOKUP_RATIO * dirbits_count(&f->m)) {
+            rc = dirfast_probe_list(f, &l[i].term);
+            continue;
+        }
+        dirbits_zero(&f->tmp);
+        rc = dirfast_read_list(f, &l[i].term, &f->tmp);
+        dirbits_and(&f->m, &f->tmp);
+    }
+    return rc;
+}
+
+/* Loads the union of `n` stored sets into tmp, then keeps (or, with `remove`, drops) its
+ * members from the candidates. */
+static int
+dirfast_filter(fast_t *f, const dk_t *sets, size_t n, bool remove)
+{
+    int rc = 0;
+    dirbits_zero(&f->tmp);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = dirbits_load(f->txn, dirindex_db(f->st), sets[i].b, sets[i].n, &f->tmp);
+    if (rc == 0 && remove)
+        dirbits_andnot(&f->m, &f->tmp);
+    else if (rc == 0)
+        dirbits_and(&f->m, &f->tmp);
+    return rc;
+}
+
+/* The stored-set filters: language, accepting, available, opening hours, age. */
+static int
+dirfast_sets(fast_t *f)
+{
+    const replica_query_t *q = f->q;
+    dk_t nodes[DIRFAST_DAY_LEVELS + 1];
+    int rc = 0;
+    if (q->language && q->language[0]) {
+        nodes[0] = dirfast_lang_set(q->language);
+        rc = dirfast_filter(f, nodes, 1, false);
+    }
+    if (rc == 0 && q->accepting) {
+        nodes[0] = dirfast_set('C');
+        rc = dirfast_filter(f, nodes, 1, false);
+    }
+    if (rc == 0 && q->available) {
+        nodes[0] = dirfast_set('A');
+        rc = dirfast_filter(f, nodes, 1, false);
+    }
+    if (rc == 0 && q->open_now) {
+        for (unsigned l = 0; l <= DIRFAST_DAY_LEVELS; l++)
+            nodes[l] = dirfast_day_node(q->weekday % 7, l, (q->minute % WIRE_DAY_MINUTES) >> l);
+        rc = dirfast_filter(f, nodes, DIRFAST_DAY_LEVELS + 1, false);
+    }
+    if (rc == 0 && q->has_age) {
+        for (unsigned l = 0; l <= DIRFAST_AGE_LEVELS; l++)
+            nodes[l] = dirfast_age_node(l, q->age >> l);
+        rc = dirfast_filter(f, nodes, DIRFAST_AGE_LEVELS + 1, true);
+    }
+    return rc;
+}
+
+/* ---- ranking ------------------------------------------------------------------------------ */
+
+static void
+dirfast_push(dirindex_result_t *out, size_t *cap, const replica_rank_t *r)
+{
+    if (out->n == *cap) {
+        *cap = *cap ? *cap * 2 : 64;
+        out->ranks = xrealloc(out->ranks, *cap * sizeof *out->ranks);
+    }
+    out->ranks[out->n++] = *r;
+}
+
+/* Ranks every member of `set` from its facet into out (unordered). With `ready_only`, the
+ * members that are not ready are dropped from `set` instead. */
+static int
+dirfast_rank_all(fast_t *f, dirbits_t *set, bool ready_only)
+{
+    int rc = 0;
+    for (uint32_t d = 0; rc >= 0 && dirbits_next(set, &d); d++) {
+        replica_rank_t r;
+        rc = dirindex_rank_doc(f->facets, f->q, d, &r);
+        f->out->scanned++;
+        if (rc == 1 && (!ready_only || r.ready))
+            dirfast_push(f->out, &f->cap, &r);
+        else if (rc >= 0 && ready_only)
+            dirbits_clear(set, d);
+    }
+    return rc < 0 ? rc : 0;
+}
+
+/* Walks the names in order and appends members of `set` not in `skip` (may be NULL) until
+ * out holds f->need ranks. With `ready` (the candidates that may be ready), the walk puts
+ * ready ones first: it keeps the others aside (at most f->need) and stops at f->need ready
+ * ones. */
+static int
+dirfast_walk_names(fast_t *f, const dirbits_t *set, const dirbits_t *skip, const dirbits_t *ready)
+{
+    dirindex_result_t later = { 0 };
+    size_t later_cap = 0;
+    MDB_cursor *cur = NULL;
+    char start[] = "N";
+    MDB_val k = { .mv_size = 1, .mv_data = start }, v;
+    int rc = mdb_cursor_open(f->txn, dirindex_db(f->st), &cur);
+    if (rc != 0)
+        return store_err(rc);
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && f->out->n < f->need;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        uint32_t d;
+        replica_rank_t r;
+        if (((const uint8_t *)k.mv_data)[0] != 'N' || v.mv_size != sizeof d)
+            break;
+        memcpy(&d, v.mv_data, sizeof d);
+        f->out->scanned++;
+        if (!dirbits_has(set, d) || (skip && dirbits_has(skip, d)))
+            continue;
+        if (ready && !dirbits_has(ready, d) && later.n >= f->need)
+            continue;
+        int mrc = dirindex_rank_doc(f->facets, f->q, d, &r);
+        if (mrc < 0) {
+            rc = mrc;
+            break;
+        }
+        if (mrc == 1 && (!ready || r.ready))
+            dirfast_push(f->out, &f->cap, &r);
+        else if (mrc == 1 && later.n < f->need)
+            dirfast_push(&later, &later_cap, &r);
+    }
+    mdb_cursor_close(cur);
+    for (size_t i = 0; i < later.n && f->out->n < f->need; i++)
+        dirfast_push(f->out, &f->cap, &later.ranks[i]);
+    free(later.ranks);
+    return rc == 0 || rc == MDB_NOTFOUND ? 0 : (rc < 0 ? rc : store_err(rc));
+}
+
+static int
+dirfast_cmp_default(const void *a, const void *b)
+{
+    return replica_rank_cmp(a, b, REPLICA_SORT_DEFAULT);
+}
+
+/* The default order with few candidates that may be ready: rank those whole, then fill the
+ * page with the rest in name order. */
+static int
+dirfast_rank_few_ready(fast_t *f, dirbits_t *ready)
+{
+    int rc = dirfast_rank_all(f, ready, true);
+    if (rc != 0)
+        return rc;
+    qsort(f->out->ranks, f->out->n, sizeof *f->out->ranks, dirfast_cmp_default);
+    if (f->out->n >= f->need)
+        return 0;
+    return dirfast_walk_names(f, &f->m, ready, NULL);
+}
+
+static int
+dirfast_rank(fast_t *f)
+{
+    dirbits_t ready;
+    int rc = 0;
+    f->out->ordered = true;
+    if (f->out->total <= f->small) {
+        f->out->ordered = false;
+        return dirfast_rank_all(f, &f->m, false);
+    }
+    if (f->q->sort != REPLICA_SORT_DEFAULT)
+        return dirfast_walk_names(f, &f->m, NULL, NULL);
+    /* tmp becomes the candidates that may be ready: available and accepting. */
+    dk_t a = dirfast_set('A');
+    dirbits_zero(&f->tmp);
+    rc = dirbits_load(f->txn, dirindex_db(f->st), a.b, a.n, &f->tmp);
+    if (rc != 0)
+        return rc;
+    ready = f->tmp; /* shares tmp's words: tmp is not used again */
+    dirbits_and(&ready, &f->m);
+    if (dirbits_count(&ready) <= f->small)
+        return dirfast_rank_few_ready(f, &ready);
+    return dirfast_walk_names(f, &f->m, NULL, &ready);
+}
+
+/* ---- the search --------------------------------------------------------------------------- */
+
+static bool
+dirfast_answers(const replica_query_t *q)
+{
+    if (q->has_near || (q->has_age && q->age >= DIRFAST_AGES))
+        return false;
+    return q->sort == REPLICA_SORT_DEFAULT || q->sort == REPLICA_SORT_NAME ||
+           q->sort == REPLICA_SORT_DISTANCE; /* no distances: name order */
+}
+
+/* How many ranks the page needs: through the end of q's page, at most every match. */
+static size_t
+dirfast_need(const replica_query_t *q, size_t total)
+{
+    size_t page = q->page ? q->page : 1, limit = q->limit ? q->limit : 1;
+    if (page - 1 > total / limit)
+        return total;
+    return page * limit < total ? page * limit : total;
+}
+
+int
+dirfast_search(MDB_txn *txn,
+               const store_t *st,
+               const replica_query_t *q,
+               const dirindex_words_t *words,
+               dirindex_result_t *out)
+{
+    fast_t f = { .txn = txn, .st = st, .q = q, .out = out };
+    uint32_t max = 0;
+    if (!dirfast_answers(q))
+        return 0;
+    int rc = dirindex_max_docno(txn, st, &max);
+    if (rc != 0)
+        return rc;
+    dirbits_init(&f.m, max);
+    dirbits_init(&f.tmp, max);
+    out->kind = 'B';
+    f.small = DIRFAST_SMALL + max / 1024;
+    rc = mdb_cursor_open(txn, dirindex_db(st), &f.facets);
+    rc = rc == 0 ? dirfast_lists(&f, words) : store_err(rc);
+    if (rc == 0)
+        rc = dirfast_sets(&f);
+    if (rc == 0) {
+        out->total = dirbits_count(&f.m);
+        f.need = dirfast_need(q, out->total);
+        rc = dirfast_rank(&f);
+    }
+    if (f.facets)
+        mdb_cursor_close(f.facets);
+    dirbits_free(&f.m);
+    dirbits_free(&f.tmp);
+    if (rc != 0) {
+        free(out->ranks);
+        memset(out, 0, sizeof *out);
+        return rc;
+    }
+    return 1;
+}
