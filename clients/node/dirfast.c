@@ -28,6 +28,10 @@
 #define DIRFAST_DAY_LEVELS 11
 #define DIRFAST_AGE_LEVELS 8
 #define DIRFAST_AGES       (1u << DIRFAST_AGE_LEVELS)
+/* Availability times are kept by the hour since 1970, in a tree of 2^20 hours (to 2089);
+ * later times count as its last hour. */
+#define DIRFAST_HOUR_LEVELS 20
+#define DIRFAST_HOUR_MS     3600000ULL
 /* A result this small (plus one in 1,024 of the directory) is ranked whole, from its facets:
  * cheaper than walking names for it. */
 #define DIRFAST_SMALL 64
@@ -56,43 +60,48 @@ dirfast_lang_set(const char *lang)
     return k;
 }
 
+/* A node of one of the segment trees: 'O' (a weekday's minutes: `day` is the weekday), 'Y'
+ * (ages) or 'H' (hours since 1970 of the last availability change); the node at `level`
+ * with index `idx` covers [idx << level, (idx + 1) << level). */
 static dk_t
-dirfast_day_node(unsigned day, unsigned level, unsigned idx)
+dirfast_node(char kind, unsigned day, unsigned level, unsigned idx)
 {
-    dk_t k = dirfast_set('O');
-    dk_byte(&k, (uint8_t)day);
+    dk_t k = dirfast_set(kind);
+    if (kind == 'O')
+        dk_byte(&k, (uint8_t)day);
     dk_byte(&k, (uint8_t)level);
+    dk_byte(&k, (uint8_t)(idx >> 16));
     dk_byte(&k, (uint8_t)(idx >> 8));
     dk_byte(&k, (uint8_t)idx);
     return k;
 }
 
-static dk_t
-dirfast_age_node(unsigned level, unsigned idx)
-{
-    dk_t k = dirfast_set('Y');
-    dk_byte(&k, (uint8_t)level);
-    dk_byte(&k, (uint8_t)idx);
-    return k;
-}
-
-/* Adds the segment-tree nodes that cover [lo, hi): at most two per level. `day` is the
- * weekday for the minute tree, or -1 for the age tree. */
+/* Adds the nodes of tree `kind` that cover [lo, hi): at most two per level. */
 static void
-dirfast_cover(dkset_t *s, int day, unsigned lo, unsigned hi)
+dirfast_cover(dkset_t *s, char kind, unsigned day, unsigned lo, unsigned hi)
 {
     for (unsigned level = 0; lo < hi; level++, lo >>= 1, hi >>= 1) {
-        if (lo & 1u) {
-            dkset_add(s, day < 0 ? dirfast_age_node(level, lo)
-                                 : dirfast_day_node((unsigned)day, level, lo));
-            lo++;
-        }
-        if (hi & 1u) {
-            hi--;
-            dkset_add(s, day < 0 ? dirfast_age_node(level, hi)
-                                 : dirfast_day_node((unsigned)day, level, hi));
-        }
+        if (lo & 1u)
+            dkset_add(s, dirfast_node(kind, day, level, lo++));
+        if (hi & 1u)
+            dkset_add(s, dirfast_node(kind, day, level, --hi));
     }
+}
+
+/* The nodes of tree `kind` on the path of point `x`, one per level 0..levels. */
+static size_t
+dirfast_path(dk_t *out, char kind, unsigned day, unsigned x, unsigned levels)
+{
+    for (unsigned l = 0; l <= levels; l++)
+        out[l] = dirfast_node(kind, day, l, x >> l);
+    return levels + 1;
+}
+
+static unsigned
+dirfast_hour(uint64_t ms)
+{
+    uint64_t h = ms / DIRFAST_HOUR_MS, last = (1u << DIRFAST_HOUR_LEVELS) - 1;
+    return (unsigned)(h < last ? h : last);
 }
 
 /* Opening hours, as replica_schedule_open reads them. */
@@ -108,10 +117,10 @@ dirfast_schedule_sets(const Refnet__Service *svc, dkset_t *s)
             if (!(sc->weekdays >> d & 1u))
                 continue;
             if (closes > opens) {
-                dirfast_cover(s, d, opens, closes);
+                dirfast_cover(s, 'O', (unsigned)d, opens, closes);
             } else {
-                dirfast_cover(s, d, opens, WIRE_DAY_MINUTES);
-                dirfast_cover(s, (d + 1) % 7, 0, closes);
+                dirfast_cover(s, 'O', (unsigned)d, opens, WIRE_DAY_MINUTES);
+                dirfast_cover(s, 'O', (unsigned)(d + 1) % 7, 0, closes);
             }
         }
     }
@@ -122,9 +131,9 @@ static void
 dirfast_age_sets(const Refnet__Service *svc, dkset_t *s)
 {
     unsigned lo = svc->minimum_age < DIRFAST_AGES ? svc->minimum_age : DIRFAST_AGES;
-    dirfast_cover(s, -1, 0, lo);
+    dirfast_cover(s, 'Y', 0, 0, lo);
     if (svc->maximum_age > 0 && svc->maximum_age + 1 < DIRFAST_AGES)
-        dirfast_cover(s, -1, svc->maximum_age + 1, DIRFAST_AGES);
+        dirfast_cover(s, 'Y', 0, svc->maximum_age + 1, DIRFAST_AGES);
 }
 
 void
@@ -134,8 +143,14 @@ dirfast_service_sets(const Refnet__Service *svc, dkset_t *s)
     dkset_add(s, dirfast_set('V'));
     if (accepting)
         dkset_add(s, dirfast_set('C'));
-    if (accepting && svc->capacity && svc->capacity->available > 0)
+    if (accepting && svc->capacity && svc->capacity->available > 0) {
+        dk_t path[DIRFAST_HOUR_LEVELS + 1];
+        size_t n = dirfast_path(path, 'H', 0, dirfast_hour(svc->capacity->updated_at_ms),
+                                DIRFAST_HOUR_LEVELS);
         dkset_add(s, dirfast_set('A'));
+        for (size_t i = 0; i < n; i++)
+            dkset_add(s, path[i]);
+    }
     for (size_t i = 0; i < svc->n_languages; i++)
         dkset_add(s, dirfast_lang_set(svc->languages[i]));
     dirfast_schedule_sets(svc, s);
@@ -150,6 +165,7 @@ typedef struct {
     const store_t *st;
     const replica_query_t *q;
     dirbits_t m, tmp;
+    uint32_t max; /* highest docno */
     MDB_cursor *facets;
     dirindex_result_t *out;
     size_t cap, need, small;
@@ -246,18 +262,18 @@ dirfast_lists(fast_t *f, const dirindex_words_t *words)
 }
 
 /* Loads the union of `n` stored sets into tmp, then keeps (or, with `remove`, drops) its
- * members from the candidates. */
+ * members from *into. */
 static int
-dirfast_filter(fast_t *f, const dk_t *sets, size_t n, bool remove)
+dirfast_filter(fast_t *f, const dk_t *sets, size_t n, bool remove, dirbits_t *into)
 {
     int rc = 0;
     dirbits_zero(&f->tmp);
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = dirbits_load(f->txn, dirindex_db(f->st), sets[i].b, sets[i].n, &f->tmp);
     if (rc == 0 && remove)
-        dirbits_andnot(&f->m, &f->tmp);
+        dirbits_andnot(into, &f->tmp);
     else if (rc == 0)
-        dirbits_and(&f->m, &f->tmp);
+        dirbits_and(into, &f->tmp);
     return rc;
 }
 
@@ -270,26 +286,46 @@ dirfast_sets(fast_t *f)
     int rc = 0;
     if (q->language && q->language[0]) {
         nodes[0] = dirfast_lang_set(q->language);
-        rc = dirfast_filter(f, nodes, 1, false);
+        rc = dirfast_filter(f, nodes, 1, false, &f->m);
     }
     if (rc == 0 && q->accepting) {
         nodes[0] = dirfast_set('C');
-        rc = dirfast_filter(f, nodes, 1, false);
+        rc = dirfast_filter(f, nodes, 1, false, &f->m);
     }
     if (rc == 0 && q->available) {
         nodes[0] = dirfast_set('A');
-        rc = dirfast_filter(f, nodes, 1, false);
+        rc = dirfast_filter(f, nodes, 1, false, &f->m);
     }
     if (rc == 0 && q->open_now) {
-        for (unsigned l = 0; l <= DIRFAST_DAY_LEVELS; l++)
-            nodes[l] = dirfast_day_node(q->weekday % 7, l, (q->minute % WIRE_DAY_MINUTES) >> l);
-        rc = dirfast_filter(f, nodes, DIRFAST_DAY_LEVELS + 1, false);
+        size_t n = dirfast_path(nodes, 'O', q->weekday % 7, q->minute % WIRE_DAY_MINUTES,
+                                DIRFAST_DAY_LEVELS);
+        rc = dirfast_filter(f, nodes, n, false, &f->m);
     }
-    if (rc == 0 && q->has_age) {
-        for (unsigned l = 0; l <= DIRFAST_AGE_LEVELS; l++)
-            nodes[l] = dirfast_age_node(l, q->age >> l);
-        rc = dirfast_filter(f, nodes, DIRFAST_AGE_LEVELS + 1, true);
+    if (rc == 0 && q->has_age && q->age < DIRFAST_AGES) {
+        size_t n = dirfast_path(nodes, 'Y', 0, q->age, DIRFAST_AGE_LEVELS);
+        rc = dirfast_filter(f, nodes, n, true, &f->m);
     }
+    return rc;
+}
+
+int
+dirfast_gate(MDB_txn *txn, const store_t *st, const replica_query_t *q, dirbits_t *gate)
+{
+    fast_t f = { .txn = txn, .st = st, .q = q };
+    uint32_t max = 0;
+    dk_t live = dirfast_set('V');
+    int rc = dirindex_max_docno(txn, st, &max);
+    if (rc != 0)
+        return rc;
+    dirbits_init(&f.m, max);
+    dirbits_init(&f.tmp, max);
+    rc = dirbits_load(txn, dirindex_db(st), live.b, live.n, &f.m);
+    if (rc == 0)
+        rc = dirfast_sets(&f);
+    dirbits_free(&f.tmp);
+    if (rc != 0)
+        dirbits_free(&f.m);
+    *gate = f.m;
     return rc;
 }
 
@@ -305,33 +341,26 @@ dirfast_push(dirindex_result_t *out, size_t *cap, const replica_rank_t *r)
     out->ranks[out->n++] = *r;
 }
 
-/* Ranks every member of `set` from its facet into out (unordered). With `ready_only`, the
- * members that are not ready are dropped from `set` instead. */
+/* Ranks every member of `set` from its facet into out (unordered). */
 static int
-dirfast_rank_all(fast_t *f, dirbits_t *set, bool ready_only)
+dirfast_rank_all(fast_t *f, const dirbits_t *set)
 {
     int rc = 0;
     for (uint32_t d = 0; rc >= 0 && dirbits_next(set, &d); d++) {
         replica_rank_t r;
         rc = dirindex_rank_doc(f->facets, f->q, d, &r);
         f->out->scanned++;
-        if (rc == 1 && (!ready_only || r.ready))
+        if (rc == 1)
             dirfast_push(f->out, &f->cap, &r);
-        else if (rc >= 0 && ready_only)
-            dirbits_clear(set, d);
     }
     return rc < 0 ? rc : 0;
 }
 
 /* Walks the names in order and appends members of `set` not in `skip` (may be NULL) until
- * out holds f->need ranks. With `ready` (the candidates that may be ready), the walk puts
- * ready ones first: it keeps the others aside (at most f->need) and stops at f->need ready
- * ones. */
+ * out holds f->need ranks. */
 static int
-dirfast_walk_names(fast_t *f, const dirbits_t *set, const dirbits_t *skip, const dirbits_t *ready)
+dirfast_walk_names(fast_t *f, const dirbits_t *set, const dirbits_t *skip)
 {
-    dirindex_result_t later = { 0 };
-    size_t later_cap = 0;
     MDB_cursor *cur = NULL;
     char start[] = "N";
     MDB_val k = { .mv_size = 1, .mv_data = start }, v;
@@ -348,23 +377,45 @@ dirfast_walk_names(fast_t *f, const dirbits_t *set, const dirbits_t *skip, const
         f->out->scanned++;
         if (!dirbits_has(set, d) || (skip && dirbits_has(skip, d)))
             continue;
-        if (ready && !dirbits_has(ready, d) && later.n >= f->need)
-            continue;
         int mrc = dirindex_rank_doc(f->facets, f->q, d, &r);
         if (mrc < 0) {
             rc = mrc;
             break;
         }
-        if (mrc == 1 && (!ready || r.ready))
+        if (mrc == 1)
             dirfast_push(f->out, &f->cap, &r);
-        else if (mrc == 1 && later.n < f->need)
-            dirfast_push(&later, &later_cap, &r);
     }
     mdb_cursor_close(cur);
-    for (size_t i = 0; i < later.n && f->out->n < f->need; i++)
-        dirfast_push(f->out, &f->cap, &later.ranks[i]);
-    free(later.ranks);
     return rc == 0 || rc == MDB_NOTFOUND ? 0 : (rc < 0 ? rc : store_err(rc));
+}
+
+/* Keeps in *ready only the services whose availability is fresh: changed at or after
+ * t0 = now - stale_after. Every hour after t0's comes from the hour tree (at most two nodes
+ * per level); the services of t0's own hour are told by their facet. */
+static int
+dirfast_fresh(fast_t *f, dirbits_t *ready)
+{
+    const replica_query_t *q = f->q;
+    dkset_t hours = { 0 };
+    dirbits_t edge = { 0 };
+    if (q->stale_after_ms == 0 || q->now_ms <= q->stale_after_ms)
+        return 0; /* nothing can be stale */
+    unsigned h0 = dirfast_hour(q->now_ms - q->stale_after_ms);
+    dk_t leaf = dirfast_node('H', 0, 0, h0);
+    dirfast_cover(&hours, 'H', 0, h0 + 1, 1u << DIRFAST_HOUR_LEVELS);
+    int rc = dirfast_filter(f, hours.k, hours.n, false, ready);
+    free(hours.k);
+    dirbits_init(&edge, f->max);
+    if (rc == 0)
+        rc = dirbits_load(f->txn, dirindex_db(f->st), leaf.b, leaf.n, &edge);
+    for (uint32_t d = 0; rc >= 0 && dirbits_next(&edge, &d); d++) {
+        replica_rank_t r;
+        rc = dirindex_rank_doc(f->facets, q, d, &r);
+        if (rc == 1 && r.ready && dirbits_has(&f->m, d))
+            dirbits_set(ready, d);
+    }
+    dirbits_free(&edge);
+    return rc < 0 ? rc : 0;
 }
 
 static int
@@ -373,43 +424,44 @@ dirfast_cmp_default(const void *a, const void *b)
     return replica_rank_cmp(a, b, REPLICA_SORT_DEFAULT);
 }
 
-/* The default order with few candidates that may be ready: rank those whole, then fill the
- * page with the rest in name order. */
+/* The default order: ready services (available, accepting, fresh) first, each group by name.
+ * The ready matches are a set of their own; when it is small (or shorter than the page) it
+ * is ranked whole and the page is filled with the others in name order, otherwise the walk
+ * over names takes ready ones only. */
 static int
-dirfast_rank_few_ready(fast_t *f, dirbits_t *ready)
+dirfast_rank_default(fast_t *f)
 {
-    int rc = dirfast_rank_all(f, ready, true);
-    if (rc != 0)
-        return rc;
-    qsort(f->out->ranks, f->out->n, sizeof *f->out->ranks, dirfast_cmp_default);
-    if (f->out->n >= f->need)
-        return 0;
-    return dirfast_walk_names(f, &f->m, ready, NULL);
+    dirbits_t ready = { 0 };
+    dk_t a = dirfast_set('A');
+    dirbits_init(&ready, f->max);
+    int rc = dirbits_load(f->txn, dirindex_db(f->st), a.b, a.n, &ready);
+    dirbits_and(&ready, &f->m);
+    if (rc == 0)
+        rc = dirfast_fresh(f, &ready);
+    size_t n_ready = rc == 0 ? dirbits_count(&ready) : 0;
+    if (rc == 0 && (n_ready <= f->small || n_ready < f->need)) {
+        rc = dirfast_rank_all(f, &ready);
+        qsort(f->out->ranks, f->out->n, sizeof *f->out->ranks, dirfast_cmp_default);
+        if (rc == 0 && f->out->n < f->need)
+            rc = dirfast_walk_names(f, &f->m, &ready);
+    } else if (rc == 0) {
+        rc = dirfast_walk_names(f, &ready, NULL);
+    }
+    dirbits_free(&ready);
+    return rc;
 }
 
 static int
 dirfast_rank(fast_t *f)
 {
-    dirbits_t ready;
-    int rc = 0;
     f->out->ordered = true;
     if (f->out->total <= f->small) {
         f->out->ordered = false;
-        return dirfast_rank_all(f, &f->m, false);
+        return dirfast_rank_all(f, &f->m);
     }
     if (f->q->sort != REPLICA_SORT_DEFAULT)
-        return dirfast_walk_names(f, &f->m, NULL, NULL);
-    /* tmp becomes the candidates that may be ready: available and accepting. */
-    dk_t a = dirfast_set('A');
-    dirbits_zero(&f->tmp);
-    rc = dirbits_load(f->txn, dirindex_db(f->st), a.b, a.n, &f->tmp);
-    if (rc != 0)
-        return rc;
-    ready = f->tmp; /* shares tmp's words: tmp is not used again */
-    dirbits_and(&ready, &f->m);
-    if (dirbits_count(&ready) <= f->small)
-        return dirfast_rank_few_ready(f, &ready);
-    return dirfast_walk_names(f, &f->m, NULL, &ready);
+        return dirfast_walk_names(f, &f->m, NULL);
+    return dirfast_rank_default(f);
 }
 
 /* ---- the search --------------------------------------------------------------------------- */
@@ -447,6 +499,7 @@ dirfast_search(MDB_txn *txn,
     int rc = dirindex_max_docno(txn, st, &max);
     if (rc != 0)
         return rc;
+    f.max = max;
     dirbits_init(&f.m, max);
     dirbits_init(&f.tmp, max);
     out->kind = 'B';

@@ -20,7 +20,7 @@
 /* Coarsest precision counted for planning (geohash_cover's coarsest). */
 #define GEO_PREC_MIN GEOHASH_COVER_MIN_PREC
 /* Format of the facets and keys; a different stored value makes the node rebuild. */
-#define DIRINDEX_VERSION 5
+#define DIRINDEX_VERSION 6
 /* A planned search expected to visit more candidates than this loads the available (or
  * accepting) set to drop candidates early (about 250 small reads at a million services). */
 #define DIRINDEX_GATE_MIN 256
@@ -1021,24 +1021,19 @@ dirindex_walk(MDB_txn *txn, const store_t *st, search_t *x, const dk_t *pre)
     return mrc == 0 || mrc == MDB_NOTFOUND ? 0 : store_err(mrc);
 }
 
-/* A long walk for a search that wants available (or accepting) services first tests each
- * candidate against that set, in memory: most candidates are then dropped before their
- * distance is computed or their facet decoded. */
+/* A long walk tests each candidate first against the set of services that pass the query's
+ * language, availability, opening-hours and age filters, built from stored bitmaps in
+ * memory: most candidates are then dropped before their distance is computed or their facet
+ * decoded (the facet still decides). */
 static int
 dirindex_load_gate(MDB_txn *txn, const store_t *st, search_t *x)
 {
-    uint32_t max = 0;
     const replica_query_t *q = x->q;
-    char kind = x->src.kind;
-    if (!(q->available || q->accepting) || kind == 'a' || kind == 'c' ||
-        x->src.est < DIRINDEX_GATE_MIN)
+    bool sets = (q->language && q->language[0]) || q->available || q->accepting || q->open_now ||
+                q->has_age;
+    if (!sets || x->src.est < DIRINDEX_GATE_MIN)
         return 0;
-    int rc = dirindex_max_docno(txn, st, &max);
-    if (rc != 0)
-        return rc;
-    uint8_t set[2] = { 'b', q->available ? 'A' : 'C' };
-    dirbits_init(&x->gate, max);
-    return dirbits_load(txn, dirindex_db(st), set, sizeof set, &x->gate);
+    return dirfast_gate(txn, st, q, &x->gate);
 }
 
 int

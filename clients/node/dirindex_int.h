@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dirbits.h"
 #include "dirindex.h"
 
 /* Longest index key: kind, a 64-byte code, separator, 6-byte cell, 4-byte docno. */
@@ -47,6 +48,10 @@ int dirindex_rank_doc(MDB_cursor *cur, const replica_query_t *q, uint32_t docno,
 
 /* The stored docno sets of a service (dirfast.c): every set it belongs to, sorted, unique. */
 void dirfast_service_sets(const Refnet__Service *svc, dkset_t *s);
+/* The services that pass q's language, accepting, available, open-now and age filters
+ * (those it can tell from stored sets; the rest pass), as a set the caller frees
+ * (dirfast.c). Returns 0 or a store code (then *gate holds nothing). */
+int dirfast_gate(MDB_txn *txn, const store_t *st, const replica_query_t *q, dirbits_t *gate);
 /* The search over docno sets (dirfast.c): 1 when it answered `q` into *out, 0 when `q` is
  * not one it answers (a distance, a radius, or an order other than ready/name), or a store
  * code. `words` are q's text words. */

@@ -76,7 +76,8 @@ gen(svc_t *g, unsigned i)
     if (rnd(4) != 0) {
         g->cap.available = (int32_t)rnd(3);
         g->cap.maximum = 5;
-        g->cap.updated_at_ms = NOW - (rnd(3) == 0 ? 2 * DAY_MS : 1000); /* a third stale */
+        /* Any minute of the last three days (and a few ahead of the clock). */
+        g->cap.updated_at_ms = NOW + 5 * 60000 - (uint64_t)rnd(3 * 1440) * 60000 - rnd(60000);
         g->svc.capacity = &g->cap;
     }
 }
@@ -196,8 +197,9 @@ test_ranking_and_pages(void **state)
         q.minute = rnd(1440);
         q.has_age = rnd(3) == 0;
         q.age = rnd(90);
-        /* Now and then everything is stale, or nothing is. */
-        q.stale_after_ms = rnd(5) == 0 ? 1 : rnd(5) == 0 ? 0 : DAY_MS;
+        /* Windows from everything stale to nothing stale, cut at any minute. */
+        static const uint64_t WINDOWS[] = { 1, 3600000, DAY_MS, 30 * DAY_MS, 0 };
+        q.stale_after_ms = WINDOWS[rnd(5)] + (rnd(2) ? rnd(7200000) : 0);
         expect_same(txn, fx->st, &q);
     }
     assert_int_equal(fast_runs, 400);
