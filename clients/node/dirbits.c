@@ -109,34 +109,39 @@ dirbits_chunk_empty(const uint8_t *c)
 }
 
 int
-dirbits_store(
-    MDB_txn *txn, MDB_dbi dbi, const uint8_t *pre, size_t pre_len, uint32_t docno, bool on)
+dirbits_store(MDB_cursor *cur, const uint8_t *pre, size_t pre_len, uint32_t docno, bool on)
 {
     uint8_t key[DIRBITS_PREFIX_MAX + 4], chunk[DIRBITS_CHUNK_BYTES];
     uint32_t bit = docno % DIRBITS_CHUNK_BITS;
-    MDB_val v;
     if (pre_len > DIRBITS_PREFIX_MAX)
         return REFNET_EINVAL;
-    size_t kn = dirbits_key(key, pre, pre_len, docno / DIRBITS_CHUNK_BITS);
-    int rc = store_get(txn, dbi, key, kn, &v);
-    if (rc == REFNET_ENOTFOUND) {
-        if (!on)
-            return 0;
-        memset(chunk, 0, sizeof chunk);
-    } else if (rc != 0) {
-        return rc;
-    } else if (v.mv_size != DIRBITS_CHUNK_BYTES) {
+    MDB_val k = { .mv_size = dirbits_key(key, pre, pre_len, docno / DIRBITS_CHUNK_BITS),
+                  .mv_data = key },
+            v;
+    /* One descent: the cursor stays on the chunk, and a value of the same size on a page
+     * this transaction already wrote is overwritten in place. */
+    int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+    bool found = rc == 0;
+    if (rc == MDB_NOTFOUND && !on)
+        return 0;
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return store_err(rc);
+    if (found && v.mv_size != DIRBITS_CHUNK_BYTES)
         return REFNET_EDECODE;
-    } else {
+    if (found)
         memcpy(chunk, v.mv_data, sizeof chunk);
-    }
+    else
+        memset(chunk, 0, sizeof chunk);
     if (on)
         chunk[bit / 8] |= (uint8_t)(1u << (bit % 8));
     else
         chunk[bit / 8] &= (uint8_t) ~(1u << (bit % 8));
+    MDB_val nv = { .mv_size = sizeof chunk, .mv_data = chunk };
     if (!on && dirbits_chunk_empty(chunk))
-        return store_del(txn, dbi, key, kn);
-    return store_put(txn, dbi, key, kn, chunk, sizeof chunk, 0);
+        rc = mdb_cursor_del(cur, 0);
+    else
+        rc = mdb_cursor_put(cur, &k, &nv, found ? MDB_CURRENT : 0);
+    return rc == 0 ? 0 : store_err(rc);
 }
 
 /* ORs one stored chunk into the set: bytes are least significant first, as the words are on

@@ -55,10 +55,10 @@ size_t dirbits_count(const dirbits_t *b);
 /* The first member >= *d: true and *d set, or false when there is none. */
 bool dirbits_next(const dirbits_t *b, uint32_t *d);
 
-/* Adds or removes `docno` in the stored set `pre` (pre_len bytes). Returns 0 or a store
+/* Adds or removes `docno` in the stored set `pre` (pre_len bytes), through `cur` (a cursor
+ * of a write transaction on the set's database; it is left anywhere). Returns 0 or a store
  * code. */
-int dirbits_store(
-    MDB_txn *txn, MDB_dbi dbi, const uint8_t *pre, size_t pre_len, uint32_t docno, bool on);
+int dirbits_store(MDB_cursor *cur, const uint8_t *pre, size_t pre_len, uint32_t docno, bool on);
 /* ORs the stored set `pre` into *into. Returns 0 or a store code. */
 int dirbits_load(MDB_txn *txn, MDB_dbi dbi, const uint8_t *pre, size_t pre_len, dirbits_t *into);
 

@@ -549,16 +549,20 @@ dirindex_diff_sets(
     MDB_txn *txn, const store_t *st, const dkset_t *old, const dkset_t *nw, uint32_t docno)
 {
     size_t i = 0, j = 0;
-    int rc = 0;
+    MDB_cursor *cur = NULL;
+    int rc = mdb_cursor_open(txn, dirindex_db(st), &cur);
+    if (rc != 0)
+        return store_err(rc);
     while (rc == 0 && (i < old->n || j < nw->n)) {
         int c = i == old->n ? 1 : j == nw->n ? -1 : dk_cmp(&old->k[i], &nw->k[j]);
         if (c < 0)
-            rc = dirbits_store(txn, dirindex_db(st), old->k[i].b, old->k[i].n, docno, false);
+            rc = dirbits_store(cur, old->k[i].b, old->k[i].n, docno, false);
         else if (c > 0)
-            rc = dirbits_store(txn, dirindex_db(st), nw->k[j].b, nw->k[j].n, docno, true);
+            rc = dirbits_store(cur, nw->k[j].b, nw->k[j].n, docno, true);
         i += c <= 0;
         j += c >= 0;
     }
+    mdb_cursor_close(cur);
     return rc;
 }
 
