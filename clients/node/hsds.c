@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "hsds_schema.h"
 #include "nodedb.h"
@@ -20,6 +21,7 @@ struct hsds_batch {
     char *organization_id;
     json_t *tables;  /* table -> {id -> row} */
     json_t *refused; /* [{"table","id","organization_id"}] */
+    json_t *known;   /* "TABLE/ID" -> where the row came from, or null for a refused one */
     size_t n;
 };
 
@@ -30,6 +32,7 @@ hsds_batch_new(const char *organization_id)
     self->organization_id = xstrdup(organization_id);
     self->tables = json_object();
     self->refused = json_array();
+    self->known = json_object();
     return self;
 }
 
@@ -42,8 +45,16 @@ hsds_batch_destroy(hsds_batch_t **self_p)
     free(self->organization_id);
     json_decref(self->tables);
     json_decref(self->refused);
+    json_decref(self->known);
     free(self);
     *self_p = NULL;
+}
+
+static int
+hsds_key(char out[HSDS_KEY_LEN], const char *table, const char *id)
+{
+    int n = snprintf(out, HSDS_KEY_LEN, "%s/%s", table, id);
+    return n < 0 || n >= HSDS_KEY_LEN ? REFNET_EINVAL : 0;
 }
 
 static int hsds_fail(char *why, int code, const char *fmt, ...)
@@ -65,8 +76,8 @@ hsds_check_field(const hsds_table_t *t, const char *key, json_t *v, const char *
 {
     const hsds_field_t *f = hsds_schema_field(t, key);
     if (!f)
-        return hsds_fail(why, REFNET_EINVAL, "%s field %s: HSDS 3.0 %s has no such field", where,
-                         key, t->name);
+        return hsds_fail(why, REFNET_EINVAL, "%s field %s: HSDS %s %s has no such field", where,
+                         key, t->since ? t->since : "3.0", t->name);
     if (f->type == HSDS_NUMBER) {
         if (!json_is_number(v) || !isfinite(json_number_value(v)))
             return hsds_fail(why, REFNET_EINVAL, "%s field %s: must be a number", where, key);
@@ -80,6 +91,148 @@ hsds_check_field(const hsds_table_t *t, const char *key, json_t *v, const char *
                          "characters",
                          where, key, HSDS_MAX_VALUE);
     return 0;
+}
+
+/* ---- times ----------------------------------------------------------------------------- */
+
+/* Reads exactly `n` digits at *p, moving past them; -1 when they are not all digits. */
+static int
+hsds_digits(const char **p, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++, (*p)++) {
+        if (**p < '0' || **p > '9')
+            return -1;
+        v = v * 10 + (**p - '0');
+    }
+    return v;
+}
+
+/* `sep` then `n` digits; -1 when either is missing. */
+static int
+hsds_field(const char **p, char sep, int n)
+{
+    if (**p != sep)
+        return -1;
+    (*p)++;
+    return hsds_digits(p, n);
+}
+
+/* The zone after a time: "Z", "+HH[:MM]", "-HH[:MM]", or nothing (taken as UTC). */
+static bool
+hsds_parse_zone(const char *p, long *offset)
+{
+    if (*p == '\0' || ((*p == 'Z' || *p == 'z') && p[1] == '\0'))
+        return true;
+    if (*p != '+' && *p != '-')
+        return false;
+    long sign = *p++ == '-' ? -1 : 1;
+    int oh = hsds_digits(&p, 2), om = 0;
+    if (*p == ':')
+        p++;
+    if (*p != '\0')
+        om = hsds_digits(&p, 2);
+    *offset = sign * (oh * 3600L + om * 60L);
+    return *p == '\0' && oh >= 0 && oh <= 14 && om >= 0 && om <= 59;
+}
+
+/* "HH:MM[:SS[.fff...]]" and a zone: the seconds after midnight, the milliseconds, and the
+ * zone's offset in seconds. */
+static bool
+hsds_parse_clock(const char *p, long *secs, int *ms, long *offset)
+{
+    int h = hsds_digits(&p, 2), m = hsds_field(&p, ':', 2), sec = 0;
+    if (h < 0 || h > 23 || m < 0 || m > 59)
+        return false;
+    if (*p == ':' && (sec = hsds_field(&p, ':', 2)) < 0)
+        return false;
+    if (sec > 60) /* 60: a leap second */
+        return false;
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9')
+            return false;
+        for (int scale = 100; *p >= '0' && *p <= '9'; p++, scale /= 10)
+            *ms += (*p - '0') * scale;
+    }
+    *secs = h * 3600L + m * 60L + sec;
+    return hsds_parse_zone(p, offset);
+}
+
+int
+hsds_parse_time(const char *text, uint64_t *out_ms)
+{
+    const char *p = text;
+    long secs = 0, offset = 0;
+    int ms = 0;
+    int y = hsds_digits(&p, 4), mo = hsds_field(&p, '-', 2), d = hsds_field(&p, '-', 2);
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31)
+        return REFNET_EINVAL;
+    if (*p == 'T' || *p == 't' || *p == ' ') {
+        if (!hsds_parse_clock(p + 1, &secs, &ms, &offset))
+            return REFNET_EINVAL;
+    } else if (*p != '\0') {
+        return REFNET_EINVAL;
+    }
+    struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d };
+    time_t t = timegm(&tm);
+    /* timegm carries 31 February into March; a date that moved is not a date. */
+    if (t == (time_t)-1 || tm.tm_mday != d || tm.tm_mon != mo - 1)
+        return REFNET_EINVAL;
+    long long total = (long long)t + secs - offset;
+    if (total < 0)
+        return REFNET_EINVAL;
+    *out_ms = (uint64_t)total * 1000u + (uint64_t)ms;
+    return 0;
+}
+
+/* ---- checks ------------------------------------------------------------------------------ */
+
+/* A capacity count: HSDS 3.1 says a number; the directory counts whole places. */
+static int
+hsds_check_count(json_t *v, const char *where, const char *key, char *why)
+{
+    double d = json_number_value(v);
+    if (!json_is_integer(v) && !(json_is_real(v) && d == floor(d)))
+        return hsds_fail(why, REFNET_EINVAL, "%s field %s: must be a whole number", where, key);
+    if (d < 0 || d > WIRE_MAX_CAPACITY)
+        return hsds_fail(why, REFNET_EINVAL, "%s field %s: must be between 0 and %d", where, key,
+                         WIRE_MAX_CAPACITY);
+    return 0;
+}
+
+/* What the directory needs of a service_capacity or unit row beyond the types: counts that
+ * are whole and in range, no more available than the maximum, an updated time it can read,
+ * and a unit name that fits the wire. */
+static int
+hsds_check_capacity(const hsds_table_t *t, json_t *row, const char *where, char *why)
+{
+    uint64_t ms = 0;
+    if (strcmp(t->name, "unit") == 0) {
+        const char *name = json_string_value(json_object_get(row, "name"));
+        if (!name || !name[0] || strlen(name) > WIRE_MAX_UNIT)
+            return hsds_fail(why, REFNET_EINVAL, "%s field name: must be 1 to %d bytes", where,
+                             WIRE_MAX_UNIT);
+        return 0;
+    }
+    if (strcmp(t->name, "service_capacity") != 0)
+        return 0;
+    json_t *avail = json_object_get(row, "available"), *max = json_object_get(row, "maximum");
+    const char *updated = json_string_value(json_object_get(row, "updated"));
+    if (!avail)
+        return hsds_fail(why, REFNET_EINVAL, "%s field available: is required", where);
+    int rc = hsds_check_count(avail, where, "available", why);
+    if (rc == 0 && max)
+        rc = hsds_check_count(max, where, "maximum", why);
+    if (rc == 0 && max && json_number_value(avail) > json_number_value(max))
+        rc = hsds_fail(why, REFNET_EINVAL, "%s field available: %g is more than the maximum %g",
+                       where, json_number_value(avail), json_number_value(max));
+    if (rc == 0 && updated && (hsds_parse_time(updated, &ms) != 0 || !validate_time(ms, false)))
+        rc = hsds_fail(why, REFNET_EINVAL,
+                       "%s field updated: must be an ISO 8601 time (2026-11-22T07:01:02Z) "
+                       "between 2000 and 2100",
+                       where);
+    return rc;
 }
 
 /* Copies the row's non-null scalars into a new object, checking each. */
@@ -100,6 +253,11 @@ hsds_copy_row(const hsds_table_t *t, json_t *row, const char *where, json_t **ou
         }
         json_object_set(copy, key, v);
     }
+    int rc = hsds_check_capacity(t, copy, where, why);
+    if (rc != 0) {
+        json_decref(copy);
+        return rc;
+    }
     *out = copy;
     return 0;
 }
@@ -116,6 +274,9 @@ hsds_foreign(const hsds_batch_t *self, const char *table, json_t *row, const cha
 static void
 hsds_refuse(hsds_batch_t *self, const char *table, const char *id, const char *org)
 {
+    char key[HSDS_KEY_LEN];
+    if (hsds_key(key, table, id) == 0 && !json_object_get(self->known, key))
+        json_object_set_new(self->known, key, json_null());
     json_t *r = json_object();
     json_object_set_new(r, "table", json_string(table));
     json_object_set_new(r, "id", json_string(id));
@@ -123,16 +284,29 @@ hsds_refuse(hsds_batch_t *self, const char *table, const char *id, const char *o
     json_array_append_new(self->refused, r);
 }
 
-/* Stores `copy` (reference stolen) under its id, merging with an earlier row of that id. */
+/* Stores `copy` (reference stolen) under its id, merging with an earlier row of that id;
+ * `where` is remembered for the reference check's errors. */
 static int
-hsds_batch_put(hsds_batch_t *self, const char *table, const char *id, json_t *copy, char *why)
+hsds_batch_put(hsds_batch_t *self,
+               const char *table,
+               const char *id,
+               json_t *copy,
+               const char *where,
+               char *why)
 {
+    char key[HSDS_KEY_LEN];
+    if (hsds_key(key, table, id) != 0) {
+        json_decref(copy);
+        return hsds_fail(why, REFNET_EINVAL, "%s field id: too long", where);
+    }
     json_t *rows = json_object_get(self->tables, table);
     if (!rows) {
         rows = json_object();
         json_object_set_new(self->tables, table, rows);
     }
     json_t *old = json_object_get(rows, id);
+    /* nocheck: `where` may hold a file name that is not UTF-8; it is never dumped. */
+    json_object_set_new(self->known, key, json_string_nocheck(where));
     if (old) {
         json_object_update(old, copy);
         json_decref(copy);
@@ -177,7 +351,7 @@ hsds_batch_add_row(hsds_batch_t *self, const char *table, json_t *row, const cha
         json_decref(copy);
         return 0;
     }
-    return hsds_batch_put(self, table, id, copy, why);
+    return hsds_batch_put(self, table, id, copy, where, why);
 }
 
 static int hsds_flatten(hsds_batch_t *self,
@@ -302,13 +476,6 @@ hsds_batch_summary(const hsds_batch_t *self)
     json_object_set_new(doc, "records", counts);
     json_object_set(doc, "refused", self->refused);
     return doc;
-}
-
-static int
-hsds_key(char out[HSDS_KEY_LEN], const char *table, const char *id)
-{
-    int n = snprintf(out, HSDS_KEY_LEN, "%s/%s", table, id);
-    return n < 0 || n >= HSDS_KEY_LEN ? REFNET_EINVAL : 0;
 }
 
 int
@@ -443,4 +610,92 @@ hsds_init(const char *db, size_t map_size, const char *organization_id, char out
     store_abort(&txn);
     store_destroy(&st);
     return rc;
+}
+
+/* ---- references ------------------------------------------------------------------------ */
+
+/* The table an attribute's link_id names: its link_entity, when that is an HSDS table. */
+static const char *
+hsds_link_target(json_t *row)
+{
+    const char *entity = json_string_value(json_object_get(row, "link_entity"));
+    const hsds_table_t *t = entity ? hsds_schema_table(entity) : NULL;
+    return t ? t->name : NULL;
+}
+
+/* Sets *found when record `table`/`id` is in the batch (kept or refused as another
+ * organization's: it exists, only not here), is the agency's own organization, or is stored. */
+static int
+hsds_ref_known(const hsds_batch_t *self,
+               MDB_txn *txn,
+               store_t *st,
+               const char *table,
+               const char *id,
+               bool *found)
+{
+    char key[HSDS_KEY_LEN];
+    MDB_val v;
+    *found = strcmp(table, "organization") == 0 && strcmp(id, self->organization_id) == 0;
+    if (*found || hsds_key(key, table, id) != 0)
+        return 0;
+    *found = json_object_get(self->known, key) != NULL;
+    if (*found)
+        return 0;
+    int rc = store_get(txn, store_db(st, NODEDB_HSDS), key, strlen(key), &v);
+    *found = rc == 0;
+    return rc == REFNET_ENOTFOUND ? 0 : rc;
+}
+
+/* Checks every reference of one row. */
+static int
+hsds_check_row_refs(const hsds_batch_t *self,
+                    MDB_txn *txn,
+                    store_t *st,
+                    const char *table,
+                    const char *id,
+                    json_t *row,
+                    char *why)
+{
+    size_t n;
+    const hsds_ref_t *refs = hsds_schema_refs(&n);
+    char key[HSDS_KEY_LEN];
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(refs[i].table, table) != 0)
+            continue;
+        const char *value = json_string_value(json_object_get(row, refs[i].field));
+        const char *target = refs[i].target ? refs[i].target : hsds_link_target(row);
+        bool found = false;
+        if (!value || !value[0] || !target)
+            continue;
+        int rc = hsds_ref_known(self, txn, st, target, value, &found);
+        if (rc != 0)
+            return hsds_fail(why, rc, "cannot read the stored records: %s", refnet_strerror(rc));
+        if (found)
+            continue;
+        const char *where = hsds_key(key, table, id) == 0
+                                ? json_string_value(json_object_get(self->known, key))
+                                : NULL;
+        return hsds_fail(why, REFNET_EINVAL,
+                         "%s field %s: refers to %s %.64s, which is neither in the import nor "
+                         "stored",
+                         where ? where : table, refs[i].field, target, value);
+    }
+    return 0;
+}
+
+int
+hsds_batch_check_refs(const hsds_batch_t *self, MDB_txn *txn, store_t *st, char *why)
+{
+    const char *table, *id;
+    json_t *rows, *row;
+    json_object_foreach(self->tables, table, rows)
+    {
+        json_object_foreach(rows, id, row)
+        {
+            int rc = hsds_check_row_refs(self, txn, st, table, id, row, why);
+            if (rc != 0)
+                return rc;
+        }
+    }
+    return 0;
 }

@@ -16,6 +16,15 @@
  * the whole batch is good is it written, in the caller's transaction, so a bad row leaves
  * nothing half-imported.
  *
+ * Capacity rows (HSDS 3.1 service_capacity and unit, hsds_schema.h) get the checks the
+ * directory needs: available (required) and maximum whole numbers from 0 to
+ * WIRE_MAX_CAPACITY, available not above maximum, updated an ISO 8601 time, a unit name of
+ * 1 to WIRE_MAX_UNIT bytes.
+ *
+ * Before storing, hsds_batch_check_refs checks every reference (hsds_schema_refs): the id it
+ * names must be in the batch, already stored, or the agency's own organization. A record
+ * refused as another organization's counts as present: it exists, only not on this node.
+ *
  * Ownership: batches and JSON trees returned are the caller's. Single-threaded, like the
  * store; every function that takes a txn works inside the caller's transaction. */
 #ifndef REFNET_HSDS_H
@@ -72,6 +81,17 @@ json_t *hsds_batch_summary(const hsds_batch_t *self);
 /* Writes every record of the batch (replacing stored ones with the same id). Returns 0,
  * REFNET_EFULL or REFNET_ESTORAGE. */
 int hsds_batch_store(const hsds_batch_t *self, MDB_txn *txn, store_t *st);
+
+/* Checks every reference of every record in the batch against the batch and the stored
+ * records (one hash lookup, then at most one LMDB lookup, per reference). Returns 0;
+ * REFNET_EINVAL with a sentence in `why` naming the row (file and row, or JSON path), the
+ * field and the missing id; or a storage code. */
+int hsds_batch_check_refs(const hsds_batch_t *self, MDB_txn *txn, store_t *st, char *why);
+
+/* Parses an ISO 8601 date ("2026-11-22", midnight UTC) or date and time
+ * ("2026-11-22T07:01:02.123Z", "...T08:01+01:00", or without a zone: UTC) into ms since the
+ * epoch. Returns 0 or REFNET_EINVAL. */
+int hsds_parse_time(const char *text, uint64_t *out_ms);
 
 /* Reads the agency's HSDS organization id into `out`. Returns 0, REFNET_ENOTFOUND or
  * REFNET_ESTORAGE. */

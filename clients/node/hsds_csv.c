@@ -53,8 +53,8 @@ hsds_csv_header_cell(hsds_csv_ctx_t *c, const char *s, size_t len)
     snprintf(name, sizeof name, "%.*s", (int)(len < 63 ? len : 63), s);
     const hsds_field_t *f = len < 63 ? hsds_schema_field(c->t, name) : NULL;
     if (!f)
-        return hsds_csv_fail(c, REFNET_EINVAL, "%s row 1 field %s: HSDS 3.0 %s has no such field",
-                             c->name, name, c->t->name);
+        return hsds_csv_fail(c, REFNET_EINVAL, "%s row 1 field %s: HSDS %s %s has no such field",
+                             c->name, name, c->t->since ? c->t->since : "3.0", c->t->name);
     if (c->ncols >= HSDS_CSV_MAX_COLUMNS)
         return hsds_csv_fail(c, REFNET_EINVAL, "%s row 1: more than %d columns", c->name,
                              HSDS_CSV_MAX_COLUMNS);
@@ -288,10 +288,14 @@ hsds_csv_package(void)
             json_array_append_new(
                 fields, json_pack("{s:s, s:s}", "name", tables[i].fields[f].name, "type",
                                   tables[i].fields[f].type == HSDS_NUMBER ? "number" : "string"));
-        json_array_append_new(resources, json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:o}}", "name",
-                                                   tables[i].name, "path", tables[i].path, "format",
-                                                   "csv", "profile", "tabular-data-resource",
-                                                   "schema", "primaryKey", "id", "fields", fields));
+        json_t *res =
+            json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:o}}", "name", tables[i].name, "path",
+                      tables[i].path, "format", "csv", "profile", "tabular-data-resource", "schema",
+                      "primaryKey", "id", "fields", fields);
+        if (tables[i].since)
+            json_object_set_new(res, "description",
+                                json_sprintf("HSDS %s table, not in HSDS 3.0", tables[i].since));
+        json_array_append_new(resources, res);
     }
     return json_pack("{s:s, s:s, s:s, s:o}", "name", "human_services_data", "profile",
                      "tabular-data-package", "version", "3.0.0", "resources", resources);

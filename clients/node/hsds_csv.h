@@ -11,6 +11,10 @@
  * datapackage's order, cells quoted only when they need it, and a datapackage.json that
  * lists the tables and their fields.
  *
+ * HSDS 3.1's service_capacity.csv and unit.csv (hsds_schema.h) are read and written like
+ * the 3.0 tables, so a round trip keeps capacity; their datapackage resources say they are
+ * 3.1's.
+ *
  * No state; files are opened and closed inside each call. Single-threaded. */
 #ifndef REFNET_HSDS_CSV_H
 #define REFNET_HSDS_CSV_H

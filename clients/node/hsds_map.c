@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "hsds.h"
 #include "hsds_schema.h"
 #include "refnet_error.h"
 #include "uid.h"
@@ -367,6 +368,64 @@ hsds_map_schedules(MDB_txn *txn, store_t *st, const char *id, hsds_map_service_t
     return rc;
 }
 
+int
+hsds_map_capacity_index(MDB_txn *txn, store_t *st, json_t **out)
+{
+    json_t *all = NULL, *row;
+    size_t i;
+    int rc = hsds_list(txn, st, "service_capacity", &all);
+    if (rc != 0)
+        return rc;
+    json_t *index = json_object();
+    json_array_foreach(all, i, row)
+    {
+        const char *sid = json_string_value(json_object_get(row, "service_id"));
+        if (sid && !json_object_get(index, sid))
+            json_object_set(index, sid, row);
+    }
+    json_decref(all);
+    *out = index;
+    return 0;
+}
+
+/* The service's first stored service_capacity row (in id order), from `index` or else by a
+ * scan, as its published capacity; its updated time, or `now` when it has none. Nothing when
+ * there is no such row. */
+static int
+hsds_map_capacity_in(MDB_txn *txn,
+                     store_t *st,
+                     const char *id,
+                     uint64_t now,
+                     const json_t *index,
+                     hsds_map_service_t *s)
+{
+    json_t *rows = NULL, *unit = NULL;
+    Refnet__Capacity init = REFNET__CAPACITY__INIT;
+    int rc = index ? 0 : hsds_map_children(txn, st, "service_capacity", "service_id", id, &rows);
+    json_t *cap = index ? json_object_get(index, id) : json_array_get(rows, 0);
+    const char *unit_id = json_string_value(json_object_get(cap, "unit_id"));
+    if (rc == 0 && unit_id)
+        rc = hsds_get(txn, st, "unit", unit_id, &unit);
+    if (rc == REFNET_ENOTFOUND)
+        rc = 0;
+    if (rc == 0 && cap) {
+        json_t *max = json_object_get(cap, "maximum");
+        const char *updated = json_string_value(json_object_get(cap, "updated"));
+        const char *name = json_string_value(json_object_get(unit, "name"));
+        s->capacity = init;
+        s->capacity.available = (int32_t)json_number_value(json_object_get(cap, "available"));
+        s->capacity.maximum = max ? (int32_t)json_number_value(max) : -1;
+        s->unit = xstrdup(name ? name : "");
+        s->capacity.unit = s->unit;
+        if (!updated || hsds_parse_time(updated, &s->capacity.updated_at_ms) != 0)
+            s->capacity.updated_at_ms = now;
+        s->svc.capacity = &s->capacity;
+    }
+    json_decref(unit);
+    json_decref(rows);
+    return rc;
+}
+
 /* A copy of `text` cut to at most `max` bytes without splitting a UTF-8 character. */
 static char *
 hsds_map_cut(const char *text, size_t max)
@@ -389,6 +448,7 @@ hsds_map_service(MDB_txn *txn,
                  const char *id,
                  const char *agency,
                  uint64_t now,
+                 const json_t *caps,
                  hsds_map_service_t *out,
                  char *why)
 {
@@ -423,6 +483,8 @@ hsds_map_service(MDB_txn *txn,
         rc = hsds_map_location(txn, st, id, out);
     if (rc == 0)
         rc = hsds_map_schedules(txn, st, id, out);
+    if (rc == 0)
+        rc = hsds_map_capacity_in(txn, st, id, now, caps, out);
     if (rc != 0)
         return rc;
     hsds_map_ages(row, out);
@@ -444,6 +506,7 @@ hsds_map_service_clear(hsds_map_service_t *s)
     for (size_t i = 0; i < s->svc.n_languages; i++)
         free(s->languages[i]);
     free(s->description);
+    free(s->unit);
     json_decref(s->hold);
     memset(s, 0, sizeof *s);
 }
@@ -459,27 +522,164 @@ hsds_map_from_service(const Refnet__Service *svc)
     return o;
 }
 
+/* ---- capacity --------------------------------------------------------------------------- */
+
+/* True when the directory's capacity should be exported instead of the stored row `base`:
+ * it is known, and no older than the row (a row without a readable time is older). */
+static bool
+hsds_map_live_wins(const Refnet__Service *live, json_t *base)
+{
+    uint64_t ms = 0;
+    const char *updated = json_string_value(json_object_get(base, "updated"));
+    if (!live || !live->capacity || live->capacity->available < 0)
+        return false;
+    if (!base || !updated || hsds_parse_time(updated, &ms) != 0)
+        return true;
+    return live->capacity->updated_at_ms >= ms;
+}
+
+/* The unit row for unit name `name`: `base_unit` when it has that name (its id and other
+ * fields kept), else {id, name} with the id derived from the name, so every export and every
+ * node gives the same one. Caller owns. */
+static json_t *
+hsds_map_unit_row(const char *name, json_t *base_unit)
+{
+    char key[WIRE_MAX_UNIT + 8], id[UID_STR_LEN];
+    const char *base_name = json_string_value(json_object_get(base_unit, "name"));
+    if (base_name && strcmp(base_name, name) == 0)
+        return json_deep_copy(base_unit);
+    snprintf(key, sizeof key, "unit/%s", name);
+    uid_derive(key, id);
+    return json_pack("{s:s, s:s}", "id", id, "name", name);
+}
+
+/* A flat service_capacity row carrying the directory's numbers: `base` (a stored row, or
+ * NULL) keeps its id and description; without one the id is derived from the service id. */
+static json_t *
+hsds_map_live_row(const char *service_id, const Refnet__Capacity *cap, json_t *base, json_t *unit)
+{
+    char key[WIRE_MAX_IDENT + 32], id[UID_STR_LEN], updated[CLOCK_ISO_LEN];
+    json_t *row = base ? json_deep_copy(base) : json_object();
+    if (!base) {
+        snprintf(key, sizeof key, "service_capacity/%s", service_id);
+        uid_derive(key, id);
+        json_object_set_new(row, "id", json_string(id));
+    }
+    json_object_set_new(row, "service_id", json_string(service_id));
+    json_object_set(row, "unit_id", json_object_get(unit, "id"));
+    json_object_set_new(row, "available", json_integer(cap->available));
+    if (cap->maximum >= 0)
+        json_object_set_new(row, "maximum", json_integer(cap->maximum));
+    else
+        json_object_del(row, "maximum");
+    if (cap->updated_at_ms) {
+        clock_format_iso(cap->updated_at_ms, updated);
+        json_object_set_new(row, "updated", json_string(updated));
+    } else {
+        json_object_del(row, "updated");
+    }
+    return row;
+}
+
+void
+hsds_map_capacity_rows(const char *service_id,
+                       json_t *stored,
+                       json_t *units,
+                       const Refnet__Service *live,
+                       json_t *caps_out,
+                       json_t *units_out)
+{
+    size_t i;
+    json_t *row;
+    json_array_foreach(stored, i, row)
+    {
+        const char *unit_id = json_string_value(json_object_get(row, "unit_id"));
+        json_t *unit = unit_id ? json_object_get(units, unit_id) : NULL;
+        if (i == 0 && hsds_map_live_wins(live, row)) {
+            const char *name =
+                live->capacity->unit && live->capacity->unit[0] ? live->capacity->unit : "place";
+            unit = hsds_map_unit_row(name, unit);
+            json_array_append_new(caps_out,
+                                  hsds_map_live_row(service_id, live->capacity, row, unit));
+            json_object_set_new(units_out, json_string_value(json_object_get(unit, "id")), unit);
+            continue;
+        }
+        json_array_append(caps_out, row);
+        if (unit)
+            json_object_set(units_out, unit_id, unit);
+    }
+    if (json_array_size(stored) == 0 && hsds_map_live_wins(live, NULL)) {
+        const char *name =
+            live->capacity->unit && live->capacity->unit[0] ? live->capacity->unit : "place";
+        json_t *unit = hsds_map_unit_row(name, NULL);
+        json_array_append_new(caps_out, hsds_map_live_row(service_id, live->capacity, NULL, unit));
+        json_object_set_new(units_out, json_string_value(json_object_get(unit, "id")), unit);
+    }
+}
+
+int
+hsds_map_capacity_stored(
+    MDB_txn *txn, store_t *st, const char *service_id, json_t **stored, json_t **units)
+{
+    json_t *rows = NULL, *row;
+    size_t i;
+    int rc = hsds_map_children(txn, st, "service_capacity", "service_id", service_id, &rows);
+    if (rc != 0)
+        return rc;
+    json_t *found = json_object();
+    json_array_foreach(rows, i, row)
+    {
+        const char *unit_id = json_string_value(json_object_get(row, "unit_id"));
+        json_t *unit = NULL;
+        if (rc != 0 || !unit_id || json_object_get(found, unit_id))
+            continue;
+        rc = hsds_get(txn, st, "unit", unit_id, &unit);
+        if (rc == 0)
+            json_object_set_new(found, unit_id, unit);
+        if (rc == REFNET_ENOTFOUND)
+            rc = 0;
+    }
+    if (rc != 0) {
+        json_decref(rows);
+        json_decref(found);
+        return rc;
+    }
+    *stored = rows;
+    *units = found;
+    return 0;
+}
+
+void
+hsds_map_capacity_nest(json_t *doc, json_t *caps, json_t *units)
+{
+    size_t i;
+    json_t *row;
+    if (json_array_size(caps) == 0) {
+        json_object_del(doc, "capacities");
+        return;
+    }
+    json_t *list = json_array();
+    json_array_foreach(caps, i, row)
+    {
+        json_t *c = json_deep_copy(row);
+        const char *unit_id = json_string_value(json_object_get(c, "unit_id"));
+        json_t *unit = unit_id ? json_object_get(units, unit_id) : NULL;
+        if (unit) {
+            json_object_set_new(c, "unit", json_deep_copy(unit));
+            json_object_del(c, "unit_id");
+        }
+        json_array_append_new(list, c);
+    }
+    json_object_set_new(doc, "capacities", list);
+}
+
 void
 hsds_map_capacity(json_t *doc, const Refnet__Service *svc)
 {
-    const Refnet__Capacity *cap = svc->capacity;
-    if (!cap || cap->available < 0)
-        return;
-    char name[WIRE_MAX_IDENT + 32], id[UID_STR_LEN], unit_id[UID_STR_LEN];
-    char updated[CLOCK_ISO_LEN];
-    const char *unit = cap->unit && cap->unit[0] ? cap->unit : "place";
-    snprintf(name, sizeof name, "service_capacity/%s", svc->id);
-    uid_derive(name, id);
-    snprintf(name, sizeof name, "unit/%s", unit);
-    uid_derive(name, unit_id);
-    json_t *u = json_pack("{s:s, s:s}", "id", unit_id, "name", unit);
-    json_t *c = json_pack("{s:s, s:s, s:o, s:I}", "id", id, "service_id", svc->id, "unit", u,
-                          "available", (json_int_t)cap->available);
-    if (cap->maximum >= 0)
-        json_object_set_new(c, "maximum", json_integer(cap->maximum));
-    if (cap->updated_at_ms) {
-        clock_format_iso(cap->updated_at_ms, updated);
-        json_object_set_new(c, "updated", json_string(updated));
-    }
-    json_object_set_new(doc, "capacities", json_pack("[o]", c));
+    json_t *caps = json_array(), *units = json_object();
+    hsds_map_capacity_rows(svc->id, NULL, NULL, svc, caps, units);
+    if (json_array_size(caps) > 0)
+        hsds_map_capacity_nest(doc, caps, units);
+    json_decref(caps);
+    json_decref(units);
 }

@@ -1,6 +1,7 @@
 /* hsds_schema: HSDS 3.0 tables, fields and relations as data (see hsds_schema.h).
  *
- * The field lists follow the HSDS 3.0 datapackage.json ("Human Services Data Specification:
+ * The field lists follow the HSDS 3.0 datapackage.json (and HSDS 3.1's for the two capacity
+ * tables) ("Human Services Data Specification:
  * an Open Referral resource", https://openreferral.org/, CC BY-SA 4.0). */
 #include "hsds_schema.h"
 
@@ -192,32 +193,47 @@ static const hsds_field_t F_TAXONOMY[] = {
     { "uri", HSDS_STRING }, { "version", HSDS_STRING },
 };
 
+/* HSDS 3.1's capacity tables: refnet publishes capacity, and a CSV round trip must keep it.
+ * 3.0 readers ignore files their datapackage does not list. */
+static const hsds_field_t F_SERVICE_CAPACITY[] = {
+    { "id", HSDS_STRING },        { "service_id", HSDS_STRING }, { "unit_id", HSDS_STRING },
+    { "available", HSDS_NUMBER }, { "maximum", HSDS_NUMBER },    { "description", HSDS_STRING },
+    { "updated", HSDS_STRING },
+};
+static const hsds_field_t F_UNIT[] = {
+    { "id", HSDS_STRING },         { "name", HSDS_STRING }, { "scheme", HSDS_STRING },
+    { "identifier", HSDS_STRING }, { "uri", HSDS_STRING },
+};
+
 static const hsds_table_t hsds_schema_list[] = {
-    { "organization", "organizations.csv", F_ORGANIZATION, HSDS_N(F_ORGANIZATION) },
-    { "program", "programs.csv", F_PROGRAM, HSDS_N(F_PROGRAM) },
-    { "service", "services.csv", F_SERVICE, HSDS_N(F_SERVICE) },
-    { "attribute", "attributes.csv", F_ATTRIBUTE, HSDS_N(F_ATTRIBUTE) },
+    { "organization", "organizations.csv", F_ORGANIZATION, HSDS_N(F_ORGANIZATION), NULL },
+    { "program", "programs.csv", F_PROGRAM, HSDS_N(F_PROGRAM), NULL },
+    { "service", "services.csv", F_SERVICE, HSDS_N(F_SERVICE), NULL },
+    { "attribute", "attributes.csv", F_ATTRIBUTE, HSDS_N(F_ATTRIBUTE), NULL },
     { "service_at_location", "service_at_location.csv", F_SERVICE_AT_LOCATION,
-      HSDS_N(F_SERVICE_AT_LOCATION) },
-    { "location", "locations.csv", F_LOCATION, HSDS_N(F_LOCATION) },
-    { "phone", "phones.csv", F_PHONE, HSDS_N(F_PHONE) },
-    { "contact", "contacts.csv", F_CONTACT, HSDS_N(F_CONTACT) },
-    { "address", "addresses.csv", F_ADDRESS, HSDS_N(F_ADDRESS) },
-    { "schedule", "schedules.csv", F_SCHEDULE, HSDS_N(F_SCHEDULE) },
-    { "funding", "funding.csv", F_FUNDING, HSDS_N(F_FUNDING) },
-    { "service_area", "service_areas.csv", F_SERVICE_AREA, HSDS_N(F_SERVICE_AREA) },
+      HSDS_N(F_SERVICE_AT_LOCATION), NULL },
+    { "location", "locations.csv", F_LOCATION, HSDS_N(F_LOCATION), NULL },
+    { "phone", "phones.csv", F_PHONE, HSDS_N(F_PHONE), NULL },
+    { "contact", "contacts.csv", F_CONTACT, HSDS_N(F_CONTACT), NULL },
+    { "address", "addresses.csv", F_ADDRESS, HSDS_N(F_ADDRESS), NULL },
+    { "schedule", "schedules.csv", F_SCHEDULE, HSDS_N(F_SCHEDULE), NULL },
+    { "funding", "funding.csv", F_FUNDING, HSDS_N(F_FUNDING), NULL },
+    { "service_area", "service_areas.csv", F_SERVICE_AREA, HSDS_N(F_SERVICE_AREA), NULL },
     { "required_document", "required_documents.csv", F_REQUIRED_DOCUMENT,
-      HSDS_N(F_REQUIRED_DOCUMENT) },
-    { "language", "languages.csv", F_LANGUAGE, HSDS_N(F_LANGUAGE) },
-    { "accessibility", "accessibility.csv", F_ACCESSIBILITY, HSDS_N(F_ACCESSIBILITY) },
-    { "taxonomy_term", "taxonomy_terms.csv", F_TAXONOMY_TERM, HSDS_N(F_TAXONOMY_TERM) },
-    { "metadata", "metadata.csv", F_METADATA, HSDS_N(F_METADATA) },
+      HSDS_N(F_REQUIRED_DOCUMENT), NULL },
+    { "language", "languages.csv", F_LANGUAGE, HSDS_N(F_LANGUAGE), NULL },
+    { "accessibility", "accessibility.csv", F_ACCESSIBILITY, HSDS_N(F_ACCESSIBILITY), NULL },
+    { "taxonomy_term", "taxonomy_terms.csv", F_TAXONOMY_TERM, HSDS_N(F_TAXONOMY_TERM), NULL },
+    { "metadata", "metadata.csv", F_METADATA, HSDS_N(F_METADATA), NULL },
     { "meta_table_description", "meta_table_descriptions.csv", F_META_TABLE_DESCRIPTION,
-      HSDS_N(F_META_TABLE_DESCRIPTION) },
-    { "cost_option", "cost_options.csv", F_COST_OPTION, HSDS_N(F_COST_OPTION) },
+      HSDS_N(F_META_TABLE_DESCRIPTION), NULL },
+    { "cost_option", "cost_options.csv", F_COST_OPTION, HSDS_N(F_COST_OPTION), NULL },
     { "organization_identifier", "organization_identifiers.csv", F_ORGANIZATION_IDENTIFIER,
-      HSDS_N(F_ORGANIZATION_IDENTIFIER) },
-    { "taxonomy", "taxonomies.csv", F_TAXONOMY, HSDS_N(F_TAXONOMY) },
+      HSDS_N(F_ORGANIZATION_IDENTIFIER), NULL },
+    { "taxonomy", "taxonomies.csv", F_TAXONOMY, HSDS_N(F_TAXONOMY), NULL },
+    { "service_capacity", "service_capacity.csv", F_SERVICE_CAPACITY, HSDS_N(F_SERVICE_CAPACITY),
+      "3.1" },
+    { "unit", "unit.csv", F_UNIT, HSDS_N(F_UNIT), "3.1" },
 };
 
 static const hsds_rel_t hsds_schema_rel_list[] = {
@@ -256,6 +272,49 @@ static const hsds_rel_t hsds_schema_rel_list[] = {
     { "phone", "languages", "language", "phone_id", false },
     { "attribute", "taxonomy_term", "taxonomy_term", "taxonomy_term_id", true },
     { "taxonomy_term", "taxonomy_detail", "taxonomy", "taxonomy_id", true },
+    { "service", "capacities", "service_capacity", "service_id", false },
+    { "service_capacity", "unit", "unit", "unit_id", true },
+};
+
+/* The references an import checks. Every linking field of the relations above, except:
+ * metadata.resource_id (a change log may speak of records since deleted) and
+ * taxonomy_term.taxonomy_id (terms come from shared vocabularies whose taxonomy record an
+ * agency seldom holds; the official HSDS example names one it does not include).
+ * attribute.link_id names a record of the table its link_entity gives (target NULL). */
+static const hsds_ref_t hsds_schema_ref_list[] = {
+    { "program", "organization_id", "organization" },
+    { "service", "organization_id", "organization" },
+    { "service", "program_id", "program" },
+    { "attribute", "link_id", NULL },
+    { "attribute", "taxonomy_term_id", "taxonomy_term" },
+    { "service_at_location", "service_id", "service" },
+    { "service_at_location", "location_id", "location" },
+    { "location", "organization_id", "organization" },
+    { "phone", "location_id", "location" },
+    { "phone", "service_id", "service" },
+    { "phone", "organization_id", "organization" },
+    { "phone", "contact_id", "contact" },
+    { "phone", "service_at_location_id", "service_at_location" },
+    { "contact", "organization_id", "organization" },
+    { "contact", "service_id", "service" },
+    { "contact", "service_at_location_id", "service_at_location" },
+    { "contact", "location_id", "location" },
+    { "address", "location_id", "location" },
+    { "schedule", "service_id", "service" },
+    { "schedule", "location_id", "location" },
+    { "schedule", "service_at_location_id", "service_at_location" },
+    { "funding", "organization_id", "organization" },
+    { "funding", "service_id", "service" },
+    { "service_area", "service_id", "service" },
+    { "required_document", "service_id", "service" },
+    { "language", "service_id", "service" },
+    { "language", "location_id", "location" },
+    { "language", "phone_id", "phone" },
+    { "accessibility", "location_id", "location" },
+    { "cost_option", "service_id", "service" },
+    { "organization_identifier", "organization_id", "organization" },
+    { "service_capacity", "service_id", "service" },
+    { "service_capacity", "unit_id", "unit" },
 };
 
 const hsds_table_t *
@@ -308,6 +367,13 @@ hsds_schema_rel(const char *parent, const char *key)
             return r;
     }
     return NULL;
+}
+
+const hsds_ref_t *
+hsds_schema_refs(size_t *n)
+{
+    *n = HSDS_N(hsds_schema_ref_list);
+    return hsds_schema_ref_list;
 }
 
 bool

@@ -9,6 +9,13 @@
  * A relation is one key of a nested JSON object. Either the child rows point at the parent
  * (service.phones: phone.service_id = service.id) or, for a "ref" relation, the parent
  * points at one child (service.organization: service.organization_id = organization.id).
+ * Two tables come from HSDS 3.1, service_capacity and unit (its `since` says so): refnet
+ * publishes capacity, and HSDS 3.0 has no table for it, so without them a CSV round trip
+ * would lose it. Their relations (service.capacities, service_capacity.unit) are 3.1's too.
+ *
+ * A reference (hsds_ref_t) is a field whose value must be the id of a record of another
+ * table; an import checks each one (hsds.h).
+ *
  * All of it is const static data; thread-safe. */
 #ifndef REFNET_HSDS_SCHEMA_H
 #define REFNET_HSDS_SCHEMA_H
@@ -29,6 +36,7 @@ typedef struct {
     const char *path; /* its CSV file: "services.csv" */
     const hsds_field_t *fields;
     size_t n_fields;
+    const char *since; /* "3.1" for a table HSDS 3.0 lacks; NULL for 3.0's own */
 } hsds_table_t;
 
 typedef struct {
@@ -39,7 +47,13 @@ typedef struct {
     bool ref;           /* fk is on the parent (one child); else on each child (a list) */
 } hsds_rel_t;
 
-/* All tables, in datapackage order (borrowed, static). */
+typedef struct {
+    const char *table;  /* table of the referring row */
+    const char *field;  /* its field holding the id */
+    const char *target; /* table the id must be in; NULL: the row's link_entity names it */
+} hsds_ref_t;
+
+/* All tables, in datapackage order, HSDS 3.1's two last (borrowed, static). */
 const hsds_table_t *hsds_schema_tables(size_t *n);
 /* The table called `name`, or NULL. */
 const hsds_table_t *hsds_schema_table(const char *name);
@@ -51,6 +65,8 @@ const hsds_field_t *hsds_schema_field(const hsds_table_t *t, const char *name);
 const hsds_rel_t *hsds_schema_rels(size_t *n);
 /* The relation for key `key` of a `parent` object, or NULL. */
 const hsds_rel_t *hsds_schema_rel(const char *parent, const char *key);
+/* All references an import checks (borrowed, static). */
+const hsds_ref_t *hsds_schema_refs(size_t *n);
 /* True when `field` of `table` is the linking field of some relation (a foreign key that the
  * nested JSON form expresses by nesting instead). */
 bool hsds_schema_is_link(const char *table, const char *field);

@@ -1,5 +1,6 @@
 /* Unit tests of hsds: checking, merging and refusing import rows, flattening nested HSDS
- * JSON, storing and reading records, the organization id. */
+ * JSON, storing and reading records, the organization id, the checks of HSDS 3.1 capacity
+ * rows and their times, and the reference check against the batch and the store. */
 #include "test_node_fixture.h"
 
 #include <setjmp.h>
@@ -18,6 +19,9 @@
 #define LANG  "2989d3ed-c547-48f8-8f9d-432d81c7892e"
 #define SAL   "e94c9f38-1e8f-4564-91d4-d53501ab1765"
 #define LOC   "3a19ff88-4620-4d17-9830-ac1d859eb5d5"
+#define CAP   "5f0a8d7e-2b4c-4e1f-9a63-1c7d2e8b4f90"
+#define UNIT  "6a1b9e8f-3c5d-4f20-8b74-2d8e3f9c5a01"
+#define GONE  "7d1f0c52-33a4-4f0e-b1c6-2a9e8f4d5b17"
 
 static json_t *
 row(const char *text)
@@ -235,6 +239,186 @@ test_organization_id(void **state)
     nfx_destroy(&fx);
 }
 
+/* service_capacity and unit rows: what the directory needs is checked at import. */
+static void
+test_capacity_rows(void **state)
+{
+    (void)state;
+    char why[HSDS_WHY_LEN] = "";
+    hsds_batch_t *b = hsds_batch_new(ORG);
+    const char *good = "{\"id\":\"" CAP "\",\"service_id\":\"" SVC "\",\"unit_id\":\"" UNIT
+                       "\",\"available\":3,\"maximum\":10,\"updated\":\"2026-11-20T08:30:00Z\"}";
+    assert_int_equal(add(b, "service_capacity", good, why), 0);
+    assert_int_equal(add(b, "unit", "{\"id\":\"" UNIT "\",\"name\":\"bed\"}", why), 0);
+    assert_int_equal(hsds_batch_count(b, "service_capacity"), 1);
+    assert_int_equal(hsds_batch_count(b, "unit"), 1);
+    static const struct {
+        const char *row, *says;
+    } bad[] = {
+        { "{\"id\":\"" CAP "\",\"available\":-1}", "field available: must be between 0" },
+        { "{\"id\":\"" CAP "\",\"available\":2.5}", "field available: must be a whole number" },
+        { "{\"id\":\"" CAP "\",\"available\":\"3\"}", "field available: must be a number" },
+        { "{\"id\":\"" CAP "\",\"available\":2000000}", "field available: must be between" },
+        { "{\"id\":\"" CAP "\",\"maximum\":4}", "field available: is required" },
+        { "{\"id\":\"" CAP "\",\"available\":1,\"maximum\":-4}", "field maximum: must be between" },
+        { "{\"id\":\"" CAP "\",\"available\":5,\"maximum\":4}", "5 is more than the maximum 4" },
+        { "{\"id\":\"" CAP "\",\"available\":1,\"updated\":\"yesterday\"}", "field updated" },
+        { "{\"id\":\"" CAP "\",\"available\":1,\"updated\":\"2026-02-30\"}", "field updated" },
+        { "{\"id\":\"" CAP "\",\"available\":1,\"updated\":\"1990-01-01\"}", "field updated" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        why[0] = '\0';
+        assert_int_equal(add(b, "service_capacity", bad[i].row, why), REFNET_EINVAL);
+        assert_non_null(strstr(why, "test row"));
+        if (!strstr(why, bad[i].says))
+            fail_msg("row %zu: \"%s\" does not say \"%s\"", i, why, bad[i].says);
+    }
+    assert_int_equal(add(b, "unit", "{\"id\":\"" UNIT "\"}", why), REFNET_EINVAL);
+    assert_non_null(strstr(why, "field name"));
+    assert_int_equal(add(b, "unit",
+                         "{\"id\":\"" UNIT "\",\"name\":\"a unit name far longer than the wire\"}",
+                         why),
+                     REFNET_EINVAL);
+    /* The good rows are untouched by the refused ones. */
+    json_t *r = json_object_get(hsds_batch_rows(b, "service_capacity"), CAP);
+    assert_int_equal(json_integer_value(json_object_get(r, "available")), 3);
+    hsds_batch_destroy(&b);
+}
+
+static void
+test_parse_time(void **state)
+{
+    (void)state;
+    uint64_t ms = 0;
+    assert_int_equal(hsds_parse_time("2026-11-22T07:01:02.123Z", &ms), 0);
+    assert_int_equal(ms, 1795330862123ULL);
+    assert_int_equal(hsds_parse_time("2026-11-22T08:01:02.123+01:00", &ms), 0);
+    assert_int_equal(ms, 1795330862123ULL);
+    assert_int_equal(hsds_parse_time("2026-11-22T02:31:02.123-0430", &ms), 0);
+    assert_int_equal(ms, 1795330862123ULL);
+    assert_int_equal(hsds_parse_time("2026-11-22T07:01:02", &ms), 0); /* no zone: UTC */
+    assert_int_equal(ms, 1795330862000ULL);
+    assert_int_equal(hsds_parse_time("2026-11-22 07:01", &ms), 0);
+    assert_int_equal(ms, 1795330860000ULL);
+    assert_int_equal(hsds_parse_time("2026-11-22", &ms), 0);
+    assert_int_equal(ms, 1795305600000ULL);
+    assert_int_equal(hsds_parse_time("2024-02-29", &ms), 0);
+    static const char *const bad[] = {
+        "",
+        "2026",
+        "2026-11",
+        "2026-13-01",
+        "2026-02-29",
+        "2026-11-22T25:00Z",
+        "2026-11-22T07",
+        "2026-11-22T07:61Z",
+        "2026-11-22T07:01:02.Z",
+        "2026-11-22T07:01+1",
+        "2026-11-22X",
+        "2026-11-22T07:01:02Zjunk",
+        "+2026-11-22",
+        "2026-1-22",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (hsds_parse_time(bad[i], &ms) != REFNET_EINVAL)
+            fail_msg("\"%s\" was taken for a time", bad[i]);
+}
+
+/* HSDS 3.1 `capacities` in a nested service: a service_capacity row linked to the service,
+ * and its unit object as a unit row it links to. */
+static void
+test_nested_capacity(void **state)
+{
+    (void)state;
+    char why[HSDS_WHY_LEN] = "";
+    hsds_batch_t *b = hsds_batch_new(ORG);
+    json_t *obj = row("{\"id\":\"" SVC "\",\"name\":\"A\",\"capacities\":[{\"id\":\"" CAP
+                      "\",\"available\":2,\"maximum\":4,\"updated\":\"2026-11-20T08:30:00Z\","
+                      "\"unit\":{\"id\":\"" UNIT "\",\"name\":\"bed\"}}]}");
+    assert_int_equal(hsds_batch_add_nested(b, "service", obj, "s.json", why), 0);
+    json_decref(obj);
+    assert_string_equal(field(b, "service_capacity", CAP, "service_id"), SVC);
+    assert_string_equal(field(b, "service_capacity", CAP, "unit_id"), UNIT);
+    assert_string_equal(field(b, "unit", UNIT, "name"), "bed");
+    assert_null(json_object_get(json_object_get(hsds_batch_rows(b, "service"), SVC), "capacities"));
+    /* A bad count names its place in the nesting. */
+    obj = row("{\"id\":\"" SVC "\",\"capacities\":[{\"id\":\"" CAP "\",\"available\":-2}]}");
+    assert_int_equal(hsds_batch_add_nested(b, "service", obj, "s.json", why), REFNET_EINVAL);
+    assert_non_null(strstr(why, "s.json.capacities[0] field available"));
+    json_decref(obj);
+    hsds_batch_destroy(&b);
+}
+
+/* Runs the reference check of `b` against the fixture's store. */
+static int
+check_refs(nfx_t *fx, hsds_batch_t *b, char *why)
+{
+    MDB_txn *txn = nfx_begin(fx, true);
+    int rc = hsds_batch_check_refs(b, txn, fx->st, why);
+    store_abort(&txn);
+    return rc;
+}
+
+static void
+test_references(void **state)
+{
+    (void)state;
+    char why[HSDS_WHY_LEN] = "";
+    nfx_t *fx = nfx_new();
+    hsds_batch_t *b = hsds_batch_new(ORG);
+    /* A phone of a service in the same batch, naming our organization (never imported: it is
+     * the agency's own) and a location refused as another organization's. */
+    assert_int_equal(add(b, "service", "{\"id\":\"" SVC "\",\"organization_id\":\"" ORG "\"}", why),
+                     0);
+    assert_int_equal(
+        add(b, "location", "{\"id\":\"" LOC "\",\"organization_id\":\"" OTHER "\"}", why), 0);
+    assert_int_equal(add(b, "phone",
+                         "{\"id\":\"" PHONE "\",\"service_id\":\"" SVC "\",\"location_id\":\"" LOC
+                         "\",\"organization_id\":\"" ORG "\"}",
+                         why),
+                     0);
+    /* An attribute whose link_entity is no table is not checked; one linking a service is. */
+    assert_int_equal(add(b, "attribute",
+                         "{\"id\":\"" CAP "\",\"link_id\":\"" GONE "\",\"link_entity\":\"x\"}",
+                         why),
+                     0);
+    assert_int_equal(check_refs(fx, b, why), 0);
+    assert_int_equal(
+        add(b, "attribute",
+            "{\"id\":\"" UNIT "\",\"link_id\":\"" GONE "\",\"link_entity\":\"service\"}", why),
+        0);
+    assert_int_equal(check_refs(fx, b, why), REFNET_EINVAL);
+    assert_non_null(strstr(why, "test row field link_id: refers to service " GONE));
+    hsds_batch_destroy(&b);
+
+    /* A language of a service that is only in the store: fine once it is stored. */
+    b = hsds_batch_new(ORG);
+    assert_int_equal(
+        add(b, "language", "{\"id\":\"" LANG "\",\"service_id\":\"" SVC "\",\"code\":\"ur\"}", why),
+        0);
+    assert_int_equal(check_refs(fx, b, why), REFNET_EINVAL);
+    assert_non_null(strstr(why, "field service_id: refers to service " SVC));
+    hsds_batch_t *svc = hsds_batch_new(ORG);
+    assert_int_equal(add(svc, "service", "{\"id\":\"" SVC "\",\"name\":\"A\"}", why), 0);
+    MDB_txn *txn = nfx_begin(fx, false);
+    assert_int_equal(hsds_batch_store(svc, txn, fx->st), 0);
+    assert_int_equal(store_commit(&txn), 0);
+    assert_int_equal(check_refs(fx, b, why), 0);
+    hsds_batch_destroy(&svc);
+    hsds_batch_destroy(&b);
+
+    /* Capacity rows: the service and the unit must exist; nested JSON names its rows. */
+    b = hsds_batch_new(ORG);
+    json_t *obj = row("{\"id\":\"" SVC "\",\"name\":\"A\",\"capacities\":[{\"id\":\"" CAP
+                      "\",\"available\":2,\"unit_id\":\"" GONE "\"}]}");
+    assert_int_equal(hsds_batch_add_nested(b, "service", obj, "s.json", why), 0);
+    json_decref(obj);
+    assert_int_equal(check_refs(fx, b, why), REFNET_EINVAL);
+    assert_non_null(strstr(why, "s.json.capacities[0] field unit_id: refers to unit " GONE));
+    hsds_batch_destroy(&b);
+    nfx_destroy(&fx);
+}
+
 int
 main(void)
 {
@@ -242,7 +426,9 @@ main(void)
         cmocka_unit_test(test_row_merge),       cmocka_unit_test(test_bad_rows),
         cmocka_unit_test(test_foreign_refused), cmocka_unit_test(test_nested_flatten),
         cmocka_unit_test(test_nested_bad),      cmocka_unit_test(test_store_and_read),
-        cmocka_unit_test(test_organization_id),
+        cmocka_unit_test(test_organization_id), cmocka_unit_test(test_capacity_rows),
+        cmocka_unit_test(test_parse_time),      cmocka_unit_test(test_references),
+        cmocka_unit_test(test_nested_capacity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /* Unit tests of hsds_csv: parsing HSDS CSV with quoted commas, quotes and line breaks, errors
  * that name file, row and field, refusing another organization's rows, and writing CSV that
- * parses back to the same records. */
+ * parses back to the same records; HSDS 3.1's capacity tables the same way. */
 #define _GNU_SOURCE /* open_memstream */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +19,8 @@
 #define OTHER "985e4a42-bd9f-4edc-911d-0243a4640aca"
 #define SVC1  "ac148810-d857-441c-9679-408f346de14b"
 #define SVC2  "bc148810-d857-441c-9679-408f346de14b"
+#define CAP1  "5f0a8d7e-2b4c-4e1f-9a63-1c7d2e8b4f90"
+#define UNIT1 "6a1b9e8f-3c5d-4f20-8b74-2d8e3f9c5a01"
 
 static int
 parse(hsds_batch_t *b, const char *table, const char *text, char *why)
@@ -163,7 +165,64 @@ test_dir_and_package(void **state)
     assert_int_equal(json_array_size(res), n);
     assert_string_equal(json_string_value(json_object_get(json_array_get(res, 0), "path")),
                         "organizations.csv");
+    /* HSDS 3.1's capacity tables come last and say where they are from. */
+    json_t *cap = json_array_get(res, n - 2);
+    assert_string_equal(json_string_value(json_object_get(cap, "path")), "service_capacity.csv");
+    assert_non_null(strstr(json_string_value(json_object_get(cap, "description")), "HSDS 3.1"));
+    assert_null(json_object_get(json_array_get(res, 0), "description"));
     json_decref(pkg);
+}
+
+/* service_capacity.csv and unit.csv: read, checked by row and field, written back the same. */
+static void
+test_capacity_tables(void **state)
+{
+    (void)state;
+    char why[HSDS_WHY_LEN] = "", *text = NULL;
+    size_t len = 0;
+    hsds_batch_t *b = hsds_batch_new(ORG);
+    const char *caps = "id,service_id,unit_id,available,maximum,description,updated\r\n" CAP1
+                       "," SVC1 "," UNIT1 ",3,10,\"Beds, men's ward\",2026-11-20T08:30:00.250Z\r\n";
+    assert_int_equal(parse(b, "service_capacity", caps, why), 0);
+    assert_int_equal(parse(b, "unit", "id,name,scheme,identifier,uri\n" UNIT1 ",bed,,,\n", why), 0);
+    json_t *row = json_object_get(hsds_batch_rows(b, "service_capacity"), CAP1);
+    assert_int_equal(json_integer_value(json_object_get(row, "available")), 3);
+    assert_int_equal(json_integer_value(json_object_get(row, "maximum")), 10);
+    assert_string_equal(value(b, "service_capacity", CAP1, "description"), "Beds, men's ward");
+    assert_string_equal(value(b, "unit", UNIT1, "name"), "bed");
+
+    const hsds_table_t *t = hsds_schema_table("service_capacity");
+    json_t *rows = json_pack("[O]", row);
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    assert_int_equal(hsds_csv_write(f, t, rows), 0);
+    fclose(f);
+    assert_string_equal(text, caps);
+    json_decref(rows);
+    free(text);
+
+    static const struct {
+        const char *cells, *says;
+    } bad[] = {
+        { "-1,10,", "service_capacity.csv row 2 field available: must be between 0" },
+        { "1.5,10,", "service_capacity.csv row 2 field available: must be a whole number" },
+        { "many,10,", "service_capacity.csv row 2 field available: must be a number" },
+        { ",10,", "service_capacity.csv row 2 field available: is required" },
+        { "3,-10,", "service_capacity.csv row 2 field maximum: must be between 0" },
+        { "3,2.5,", "service_capacity.csv row 2 field maximum: must be a whole number" },
+        { "30,10,", "service_capacity.csv row 2 field available: 30 is more than the maximum 10" },
+        { "3,10,last Tuesday", "service_capacity.csv row 2 field updated" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char csv[512];
+        snprintf(csv, sizeof csv, "id,service_id,available,maximum,updated\n" CAP1 "," SVC1 ",%s\n",
+                 bad[i].cells);
+        why[0] = '\0';
+        assert_int_equal(parse(b, "service_capacity", csv, why), REFNET_EINVAL);
+        if (!strstr(why, bad[i].says))
+            fail_msg("cells %s: \"%s\" does not say \"%s\"", bad[i].cells, why, bad[i].says);
+    }
+    hsds_batch_destroy(&b);
 }
 
 int
@@ -172,7 +231,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_quoted_fields),   cmocka_unit_test(test_bad_rows_named),
         cmocka_unit_test(test_foreign_rows),    cmocka_unit_test(test_write_parses_back),
-        cmocka_unit_test(test_dir_and_package),
+        cmocka_unit_test(test_dir_and_package), cmocka_unit_test(test_capacity_tables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
-/* Unit tests of hsds_map: nesting stored HSDS rows into the API's full objects, and mapping an
- * HSDS service onto a directory Service. */
+/* Unit tests of hsds_map: nesting stored HSDS rows into the API's full objects, mapping an
+ * HSDS service onto a directory Service (with its HSDS 3.1 capacity), and the capacity rows of
+ * an export, stored and live. */
 #include "test_node_fixture.h"
 
 #include <setjmp.h>
@@ -20,6 +21,9 @@
 #define LOC   "3a19ff88-4620-4d17-9830-ac1d859eb5d5"
 #define ATTR  "ae58cc39-8b70-4ab1-8aea-786882e5ac8e"
 #define TERM  "3f7b145d-84af-42d7-8fae-eaca714b02b2"
+#define CAPA  "1a0a8d7e-2b4c-4e1f-9a63-1c7d2e8b4f90"
+#define CAPB  "2b0a8d7e-2b4c-4e1f-9a63-1c7d2e8b4f90"
+#define UNIT  "6a1b9e8f-3c5d-4f20-8b74-2d8e3f9c5a01"
 
 /* One flat row per line of `rows`: "table {json}". */
 static void
@@ -107,7 +111,8 @@ test_service(void **state)
     load(fx, ROWS, sizeof ROWS / sizeof ROWS[0]);
     MDB_txn *txn = nfx_begin(fx, true);
     hsds_map_service_t s;
-    assert_int_equal(hsds_map_service(txn, fx->st, SVC, "civic", 1700000000000ULL, &s, why), 0);
+    assert_int_equal(hsds_map_service(txn, fx->st, SVC, "civic", 1700000000000ULL, NULL, &s, why),
+                     0);
     assert_string_equal(s.svc.id, SVC);
     assert_string_equal(s.svc.agency, "civic");
     assert_string_equal(s.svc.name, "Counselling");
@@ -119,15 +124,17 @@ test_service(void **state)
     assert_true(s.svc.has_location);
     assert_true(s.svc.lat == 51.5 && s.svc.lon == -0.12);
     assert_true(s.svc.intake->accepting);
+    assert_null(s.svc.capacity); /* no service_capacity row */
     hsds_map_service_clear(&s);
     hsds_map_service_clear(&s); /* twice is fine */
 
     /* No attribute links SVC2 to a taxonomy term: not publishable, and the reason says so. */
-    assert_int_equal(hsds_map_service(txn, fx->st, SVC2, "civic", 1700000000000ULL, &s, why),
+    assert_int_equal(hsds_map_service(txn, fx->st, SVC2, "civic", 1700000000000ULL, NULL, &s, why),
                      REFNET_EINVAL);
     assert_non_null(strstr(why, "taxonomy"));
     hsds_map_service_clear(&s);
-    assert_int_equal(hsds_map_service(txn, fx->st, LOC, "civic", 1, &s, why), REFNET_ENOTFOUND);
+    assert_int_equal(hsds_map_service(txn, fx->st, LOC, "civic", 1, NULL, &s, why),
+                     REFNET_ENOTFOUND);
     hsds_map_service_clear(&s);
     store_abort(&txn);
     nfx_destroy(&fx);
@@ -170,7 +177,8 @@ test_service_hours_and_ages(void **state)
     free(text);
     json_decref(row);
     hsds_map_service_t s;
-    assert_int_equal(hsds_map_service(txn, fx->st, SVC, "civic", 1700000000000ULL, &s, why), 0);
+    assert_int_equal(hsds_map_service(txn, fx->st, SVC, "civic", 1700000000000ULL, NULL, &s, why),
+                     0);
     assert_int_equal(s.svc.minimum_age, 12);
     assert_int_equal(s.svc.maximum_age, 17);
     assert_int_equal(s.svc.n_schedules, 2);
@@ -207,7 +215,8 @@ test_long_description_cut(void **state)
     load(fx, rows, 3);
     MDB_txn *txn = nfx_begin(fx, true);
     hsds_map_service_t s;
-    assert_int_equal(hsds_map_service(txn, fx->st, SVC, "civic", 1700000000000ULL, &s, why), 0);
+    assert_int_equal(hsds_map_service(txn, fx->st, SVC, "civic", 1700000000000ULL, NULL, &s, why),
+                     0);
     assert_int_equal(strlen(s.svc.description), 1999);
     assert_false(s.svc.has_location);
     hsds_map_service_clear(&s);
@@ -280,6 +289,180 @@ test_capacity(void **state)
     json_decref(o);
 }
 
+static const char *const CAP_ROWS[] = {
+    "service_capacity {\"id\":\"" CAPB "\",\"service_id\":\"" SVC "\",\"available\":9}",
+    "service_capacity {\"id\":\"" CAPA "\",\"service_id\":\"" SVC "\",\"unit_id\":\"" UNIT
+    "\",\"available\":3,\"maximum\":10,\"updated\":\"2026-11-20T08:30:00.250+01:00\"}",
+    "unit {\"id\":\"" UNIT "\",\"name\":\"bed\",\"scheme\":\"local\"}",
+    "service_capacity {\"id\":\"3c0a8d7e-2b4c-4e1f-9a63-1c7d2e8b4f90\",\"service_id\":\"" SVC2
+    "\",\"available\":1}",
+};
+
+/* The first stored service_capacity row (in id order) is the published capacity. */
+static void
+test_service_capacity(void **state)
+{
+    (void)state;
+    char why[HSDS_WHY_LEN] = "";
+    nfx_t *fx = nfx_new();
+    load(fx, ROWS, sizeof ROWS / sizeof ROWS[0]);
+    load(fx, CAP_ROWS, sizeof CAP_ROWS / sizeof CAP_ROWS[0]);
+    MDB_txn *txn = nfx_begin(fx, true);
+    hsds_map_service_t s;
+    assert_int_equal(hsds_map_service(txn, fx->st, SVC, "civic", 1700000000000ULL, NULL, &s, why),
+                     0);
+    assert_non_null(s.svc.capacity);
+    assert_int_equal(s.svc.capacity->available, 3);
+    assert_int_equal(s.svc.capacity->maximum, 10);
+    assert_string_equal(s.svc.capacity->unit, "bed");
+    assert_int_equal(s.svc.capacity->updated_at_ms, 1795159800250ULL); /* 07:30:00.250Z */
+    hsds_map_service_clear(&s);
+
+    /* The index built in one pass gives the same first row per service. */
+    json_t *index = NULL;
+    assert_int_equal(hsds_map_capacity_index(txn, fx->st, &index), 0);
+    assert_int_equal(json_object_size(index), 2);
+    assert_int_equal(hsds_map_service(txn, fx->st, SVC, "civic", 1700000000000ULL, index, &s, why),
+                     0);
+    assert_int_equal(s.svc.capacity->available, 3);
+    assert_string_equal(s.svc.capacity->unit, "bed");
+    hsds_map_service_clear(&s);
+    json_t *other = json_object_get(index, SVC2);
+    assert_int_equal(json_integer_value(json_object_get(other, "available")), 1);
+    json_decref(index);
+
+    /* The nested form lists both rows, the unit nested in its row. */
+    json_t *doc = NULL;
+    assert_int_equal(hsds_map_nest(txn, fx->st, "service", SVC, &doc), 0);
+    json_t *caps = json_object_get(doc, "capacities");
+    assert_int_equal(json_array_size(caps), 2);
+    json_t *a = json_array_get(caps, 0);
+    assert_string_equal(json_string_value(json_object_get(a, "id")), CAPA);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(a, "unit"), "name")),
+                        "bed");
+    assert_null(json_object_get(a, "unit_id"));
+    json_decref(doc);
+    store_abort(&txn);
+
+    /* A row without maximum, unit or time: maximum unknown, no unit, updated now. */
+    hsds_batch_t *b = hsds_batch_new(ORG);
+    json_t *r = json_pack("{s:s, s:s, s:i}", "id", CAPA, "service_id", SVC, "available", 2);
+    assert_int_equal(hsds_batch_add_row(b, "service_capacity", r, "row", why), 0);
+    json_decref(r);
+    txn = nfx_begin(fx, false);
+    assert_int_equal(store_del(txn, store_db(fx->st, NODEDB_HSDS), "service_capacity/" CAPA,
+                               strlen("service_capacity/" CAPA)),
+                     0);
+    assert_int_equal(hsds_batch_store(b, txn, fx->st), 0);
+    assert_int_equal(hsds_map_service(txn, fx->st, SVC, "civic", 1700000000000ULL, NULL, &s, why),
+                     0);
+    assert_int_equal(s.svc.capacity->available, 2);
+    assert_int_equal(s.svc.capacity->maximum, -1);
+    assert_string_equal(s.svc.capacity->unit, "");
+    assert_int_equal(s.svc.capacity->updated_at_ms, 1700000000000ULL);
+    hsds_map_service_clear(&s);
+    store_abort(&txn);
+    hsds_batch_destroy(&b);
+    nfx_destroy(&fx);
+}
+
+/* An export's capacity rows: the directory's numbers on the first stored row when they are no
+ * older, its id, description and (same name) unit kept; stored rows as they are otherwise. */
+static void
+test_capacity_rows(void **state)
+{
+    (void)state;
+    char unit[] = "bed", slot[] = "slot", id[] = SVC, name[] = "Counselling";
+    json_t *stored = json_pack("[{s:s, s:s, s:s, s:i, s:i, s:s, s:s}, {s:s, s:s, s:i}]", "id", CAPA,
+                               "service_id", SVC, "unit_id", UNIT, "available", 1, "maximum", 5,
+                               "description", "Ward B", "updated", "2026-11-20T08:30:00Z", "id",
+                               CAPB, "service_id", SVC, "available", 9);
+    json_t *units =
+        json_pack("{s:{s:s, s:s, s:s}}", UNIT, "id", UNIT, "name", "bed", "scheme", "local");
+    Refnet__Service svc = REFNET__SERVICE__INIT;
+    Refnet__Capacity cap = REFNET__CAPACITY__INIT;
+    svc.id = id;
+    svc.name = name;
+    svc.capacity = &cap;
+    cap.available = 4;
+    cap.maximum = 6;
+    cap.unit = unit;
+    cap.updated_at_ms = 1795219200000ULL; /* 2026-11-21: newer than the row */
+
+    json_t *caps = json_array(), *out_units = json_object();
+    hsds_map_capacity_rows(SVC, stored, units, &svc, caps, out_units);
+    assert_int_equal(json_array_size(caps), 2);
+    json_t *c = json_array_get(caps, 0);
+    assert_string_equal(json_string_value(json_object_get(c, "id")), CAPA);
+    assert_string_equal(json_string_value(json_object_get(c, "description")), "Ward B");
+    assert_string_equal(json_string_value(json_object_get(c, "unit_id")), UNIT);
+    assert_int_equal(json_integer_value(json_object_get(c, "available")), 4);
+    assert_int_equal(json_integer_value(json_object_get(c, "maximum")), 6);
+    assert_string_equal(json_string_value(json_object_get(c, "updated")),
+                        "2026-11-21T00:00:00.000Z");
+    assert_true(json_equal(json_array_get(caps, 1), json_array_get(stored, 1)));
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(out_units, UNIT), "scheme")), "local");
+    /* Nested: the unit object in place of unit_id. */
+    json_t *doc = json_object();
+    hsds_map_capacity_nest(doc, caps, out_units);
+    json_t *n0 = json_array_get(json_object_get(doc, "capacities"), 0);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(n0, "unit"), "id")),
+                        UNIT);
+    assert_null(json_object_get(n0, "unit_id"));
+    json_decref(caps);
+    json_decref(out_units);
+
+    /* Another unit name: a unit of that name, with its derived id. */
+    cap.unit = slot;
+    caps = json_array();
+    out_units = json_object();
+    hsds_map_capacity_rows(SVC, stored, units, &svc, caps, out_units);
+    const char *uid = json_string_value(json_object_get(json_array_get(caps, 0), "unit_id"));
+    assert_true(uid_is_uuid(uid));
+    assert_string_not_equal(uid, UNIT);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(out_units, uid), "name")),
+                        "slot");
+    json_decref(caps);
+    json_decref(out_units);
+
+    /* Older numbers in the directory, or none: the stored rows as they are. */
+    cap.updated_at_ms = 1795000000000ULL;
+    for (int i = 0; i < 2; i++) {
+        caps = json_array();
+        out_units = json_object();
+        hsds_map_capacity_rows(SVC, stored, units, i == 0 ? &svc : NULL, caps, out_units);
+        assert_true(json_equal(caps, stored));
+        assert_true(json_equal(json_object_get(out_units, UNIT), json_object_get(units, UNIT)));
+        json_decref(caps);
+        json_decref(out_units);
+    }
+
+    /* No stored row: the directory's capacity as hsds_map_capacity gives it; nesting nothing
+     * removes capacities. */
+    cap.unit = unit;
+    caps = json_array();
+    out_units = json_object();
+    hsds_map_capacity_rows(SVC, NULL, NULL, &svc, caps, out_units);
+    json_t *alone = json_object();
+    hsds_map_capacity(alone, &svc);
+    json_t *want = json_array_get(json_object_get(alone, "capacities"), 0);
+    c = json_array_get(caps, 0);
+    assert_string_equal(json_string_value(json_object_get(c, "id")),
+                        json_string_value(json_object_get(want, "id")));
+    assert_string_equal(json_string_value(json_object_get(c, "unit_id")),
+                        json_string_value(json_object_get(json_object_get(want, "unit"), "id")));
+    json_array_clear(caps);
+    hsds_map_capacity_nest(doc, caps, out_units);
+    assert_null(json_object_get(doc, "capacities"));
+    json_decref(alone);
+    json_decref(doc);
+    json_decref(caps);
+    json_decref(out_units);
+    json_decref(stored);
+    json_decref(units);
+}
+
 int
 main(void)
 {
@@ -290,6 +473,8 @@ main(void)
         cmocka_unit_test(test_long_description_cut),
         cmocka_unit_test(test_from_service),
         cmocka_unit_test(test_capacity),
+        cmocka_unit_test(test_service_capacity),
+        cmocka_unit_test(test_capacity_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
-/* Unit tests of hsds_schema: the HSDS 3.0 tables and relations are consistent with each
- * other, so nesting and flattening can rely on them. */
+/* Unit tests of hsds_schema: the HSDS 3.0 tables (and 3.1's capacity tables), relations and
+ * checked references are consistent with each other, so nesting, flattening and the import's
+ * reference check can rely on them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,8 +16,9 @@ test_tables(void **state)
     (void)state;
     size_t n;
     const hsds_table_t *t = hsds_schema_tables(&n);
-    assert_int_equal(n, 21); /* the HSDS 3.0 datapackage's resources */
+    assert_int_equal(n, 23); /* the HSDS 3.0 datapackage's 21 resources, then 3.1's two */
     for (size_t i = 0; i < n; i++) {
+        assert_true(i < 21 ? t[i].since == NULL : strcmp(t[i].since, "3.1") == 0);
         assert_ptr_equal(hsds_schema_table(t[i].name), &t[i]);
         assert_ptr_equal(hsds_schema_table_by_path(t[i].path), &t[i]);
         assert_string_equal(t[i].fields[0].name, "id"); /* every table's primary key */
@@ -28,6 +30,53 @@ test_tables(void **state)
     assert_null(hsds_schema_field(svc, "colour"));
     assert_null(hsds_schema_table("services"));
     assert_null(hsds_schema_table_by_path("service.csv"));
+    const hsds_table_t *cap = hsds_schema_table_by_path("service_capacity.csv");
+    assert_non_null(cap);
+    assert_int_equal(cap->n_fields, 7);
+    assert_int_equal(hsds_schema_field(cap, "available")->type, HSDS_NUMBER);
+    assert_int_equal(hsds_schema_field(cap, "maximum")->type, HSDS_NUMBER);
+    assert_int_equal(hsds_schema_field(cap, "updated")->type, HSDS_STRING);
+    assert_non_null(hsds_schema_field(hsds_schema_table_by_path("unit.csv"), "scheme"));
+}
+
+/* Every reference names real fields and tables, each (table, field) once; every linking
+ * field of a relation is checked except the two documented exceptions. */
+static void
+test_references(void **state)
+{
+    (void)state;
+    size_t n, nr;
+    const hsds_ref_t *refs = hsds_schema_refs(&n);
+    const hsds_rel_t *rels = hsds_schema_rels(&nr);
+    for (size_t i = 0; i < n; i++) {
+        const hsds_table_t *t = hsds_schema_table(refs[i].table);
+        assert_non_null(t);
+        assert_non_null(hsds_schema_field(t, refs[i].field));
+        if (refs[i].target)
+            assert_non_null(hsds_schema_table(refs[i].target));
+        for (size_t j = 0; j < i; j++)
+            assert_false(strcmp(refs[i].table, refs[j].table) == 0 &&
+                         strcmp(refs[i].field, refs[j].field) == 0);
+    }
+    for (size_t r = 0; r < nr; r++) {
+        const char *table = rels[r].ref ? rels[r].parent : rels[r].child;
+        const char *target = rels[r].ref ? rels[r].child : rels[r].parent;
+        bool found = false;
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(refs[i].table, table) == 0 && strcmp(refs[i].field, rels[r].fk) == 0) {
+                found = true;
+                assert_true(!refs[i].target || strcmp(refs[i].target, target) == 0);
+            }
+        bool exempt =
+            (strcmp(table, "metadata") == 0 && strcmp(rels[r].fk, "resource_id") == 0) ||
+            (strcmp(table, "taxonomy_term") == 0 && strcmp(rels[r].fk, "taxonomy_id") == 0);
+        if (found == exempt)
+            fail_msg("%s.%s: checked %d, exempt %d", table, rels[r].fk, found, exempt);
+    }
+    const hsds_rel_t *caps = hsds_schema_rel("service", "capacities");
+    assert_non_null(caps);
+    assert_string_equal(caps->child, "service_capacity");
+    assert_true(hsds_schema_rel("service_capacity", "unit")->ref);
 }
 
 static void
@@ -60,6 +109,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tables),
         cmocka_unit_test(test_relations),
+        cmocka_unit_test(test_references),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
