@@ -28,10 +28,10 @@
 #define DIRFAST_DAY_LEVELS 11
 #define DIRFAST_AGE_LEVELS 8
 #define DIRFAST_AGES       (1u << DIRFAST_AGE_LEVELS)
-/* Availability times are kept by the hour since 1970, in a tree of 2^20 hours (to 2089);
- * later times count as its last hour. */
-#define DIRFAST_HOUR_LEVELS 20
-#define DIRFAST_HOUR_MS     3600000ULL
+/* Availability times are kept by the minute since 1970, in a tree of 2^26 minutes (to 2097);
+ * later times count as its last minute. */
+#define DIRFAST_TIME_LEVELS 26
+#define DIRFAST_MINUTE_MS   60000ULL
 /* A result this small (plus one in 1,024 of the directory) is ranked whole, from its facets:
  * cheaper than walking names for it. */
 #define DIRFAST_SMALL 64
@@ -61,7 +61,7 @@ dirfast_lang_set(const char *lang)
 }
 
 /* A node of one of the segment trees: 'O' (a weekday's minutes: `day` is the weekday), 'Y'
- * (ages) or 'H' (hours since 1970 of the last availability change); the node at `level`
+ * (ages) or 'U' (minutes since 1970 of the last availability change); the node at `level`
  * with index `idx` covers [idx << level, (idx + 1) << level). */
 static dk_t
 dirfast_node(char kind, unsigned day, unsigned level, unsigned idx)
@@ -98,10 +98,10 @@ dirfast_path(dk_t *out, char kind, unsigned day, unsigned x, unsigned levels)
 }
 
 static unsigned
-dirfast_hour(uint64_t ms)
+dirfast_minute(uint64_t ms)
 {
-    uint64_t h = ms / DIRFAST_HOUR_MS, last = (1u << DIRFAST_HOUR_LEVELS) - 1;
-    return (unsigned)(h < last ? h : last);
+    uint64_t m = ms / DIRFAST_MINUTE_MS, last = (1u << DIRFAST_TIME_LEVELS) - 1;
+    return (unsigned)(m < last ? m : last);
 }
 
 /* Opening hours, as replica_schedule_open reads them. */
@@ -144,9 +144,9 @@ dirfast_service_sets(const Refnet__Service *svc, dkset_t *s)
     if (accepting)
         dkset_add(s, dirfast_set('C'));
     if (accepting && svc->capacity && svc->capacity->available > 0) {
-        dk_t path[DIRFAST_HOUR_LEVELS + 1];
-        size_t n = dirfast_path(path, 'H', 0, dirfast_hour(svc->capacity->updated_at_ms),
-                                DIRFAST_HOUR_LEVELS);
+        dk_t path[DIRFAST_TIME_LEVELS + 1];
+        size_t n = dirfast_path(path, 'U', 0, dirfast_minute(svc->capacity->updated_at_ms),
+                                DIRFAST_TIME_LEVELS);
         dkset_add(s, dirfast_set('A'));
         for (size_t i = 0; i < n; i++)
             dkset_add(s, path[i]);
@@ -390,21 +390,21 @@ dirfast_walk_names(fast_t *f, const dirbits_t *set, const dirbits_t *skip)
 }
 
 /* Keeps in *ready only the services whose availability is fresh: changed at or after
- * t0 = now - stale_after. Every hour after t0's comes from the hour tree (at most two nodes
- * per level); the services of t0's own hour are told by their facet. */
+ * t0 = now - stale_after. Every minute after t0's comes from the time tree (at most two
+ * nodes per level); the services changed in t0's own minute are told by their facet. */
 static int
 dirfast_fresh(fast_t *f, dirbits_t *ready)
 {
     const replica_query_t *q = f->q;
-    dkset_t hours = { 0 };
+    dkset_t later = { 0 };
     dirbits_t edge = { 0 };
     if (q->stale_after_ms == 0 || q->now_ms <= q->stale_after_ms)
         return 0; /* nothing can be stale */
-    unsigned h0 = dirfast_hour(q->now_ms - q->stale_after_ms);
-    dk_t leaf = dirfast_node('H', 0, 0, h0);
-    dirfast_cover(&hours, 'H', 0, h0 + 1, 1u << DIRFAST_HOUR_LEVELS);
-    int rc = dirfast_filter(f, hours.k, hours.n, false, ready);
-    free(hours.k);
+    unsigned m0 = dirfast_minute(q->now_ms - q->stale_after_ms);
+    dk_t leaf = dirfast_node('U', 0, 0, m0);
+    dirfast_cover(&later, 'U', 0, m0 + 1, 1u << DIRFAST_TIME_LEVELS);
+    int rc = dirfast_filter(f, later.k, later.n, false, ready);
+    free(later.k);
     dirbits_init(&edge, f->max);
     if (rc == 0)
         rc = dirbits_load(f->txn, dirindex_db(f->st), leaf.b, leaf.n, &edge);

@@ -21,9 +21,11 @@
  *   'b' set chunk          docno sets as chunked bitmaps (dirbits.h): 'V' live, 'C'
  *                          accepting, 'A' available and accepting, 'L' language 0x00, 'O'
  *                          weekday level node (opening hours) and 'Y' level node (ages a
- *                          service is not for): the last two are nodes of segment trees over
- *                          the minutes of a day and over ages, so "open at minute m" and "not
- *                          for age a" are unions of one node per level
+ *                          service is not for), 'U' level node (available services by the
+ *                          minute of their last availability change): nodes of segment trees
+ *                          over the minutes of a day, over ages and over minutes since 1970,
+ *                          so "open at minute m" and "not for age a" are unions of one node
+ *                          per level and "changed since t" of two per level
  * Bookkeeping: 'I' id -> docno; 'D' docno -> facet; 'C' term -> number of postings (for
  * planning; geohash counts kept for precisions 2..6); "#next", "#live", "#built".
  *
