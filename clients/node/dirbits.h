@@ -6,9 +6,12 @@
  *
  * Stored, a set is a run of LMDB keys in the index's database: the set's prefix (a term,
  * e.g. 'b' 'L' "es" 0x00) followed by a chunk number (u32 big-endian), each value a bitmap of
- * DIRBITS_CHUNK_BITS docnos (bit d % DIRBITS_CHUNK_BITS of byte (d % ...) / 8, least
- * significant first). Chunks without a member are not stored. A chunk fits in an ordinary
- * LMDB page, so a change to one member rewrites one small value.
+ * DIRBITS_CHUNK_BITS docnos: while it has at most DIRBITS_ARRAY_MAX members, their offsets
+ * in the chunk (u16 little-endian, ascending; a chunk of a sparse set costs a few bytes),
+ * then a bitmap of DIRBITS_CHUNK_BYTES (bit d % DIRBITS_CHUNK_BITS at byte (that / 8), least
+ * significant bit first). The two forms differ in size, so the value says which it is.
+ * Chunks without a member are not stored. A chunk fits in an ordinary LMDB page, so a change
+ * to one member rewrites one small value.
  *
  * Sets own their memory (dirbits_free). Functions on stored sets work inside the caller's
  * transaction. Single-threaded. */
@@ -23,6 +26,8 @@
 /* Docnos per stored chunk and its size in bytes. */
 #define DIRBITS_CHUNK_BITS  4096
 #define DIRBITS_CHUNK_BYTES (DIRBITS_CHUNK_BITS / 8)
+/* Members a chunk holds as a list of offsets (2 bytes each, less than a bitmap). */
+#define DIRBITS_ARRAY_MAX 255
 /* Longest prefix of a stored set. */
 #define DIRBITS_PREFIX_MAX 96
 

@@ -20,7 +20,7 @@
 /* Coarsest precision counted for planning (geohash_cover's coarsest). */
 #define GEO_PREC_MIN GEOHASH_COVER_MIN_PREC
 /* Format of the facets and keys; a different stored value makes the node rebuild. */
-#define DIRINDEX_VERSION 7
+#define DIRINDEX_VERSION 8
 /* A planned search expected to visit more candidates than this loads the available (or
  * accepting) set to drop candidates early (about 250 small reads at a million services). */
 #define DIRINDEX_GATE_MIN 256

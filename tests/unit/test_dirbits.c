@@ -132,12 +132,60 @@ test_stored(void **state)
     nfx_destroy(&fx);
 }
 
+/* A sparse set keeps offsets (2 bytes a member); past DIRBITS_ARRAY_MAX a chunk becomes a
+ * bitmap; members come and go in any order in both forms. */
+static void
+test_chunk_forms(void **state)
+{
+    (void)state;
+    static bool model[DIRBITS_CHUNK_BITS];
+    static const uint8_t pre[] = { 'b', 'S', 0 };
+    uint8_t key[] = { 'b', 'S', 0, 0, 0, 0, 0 };
+    nfx_t *fx = nfx_new();
+    MDB_txn *txn = nfx_begin(fx, false);
+    MDB_dbi dbi = store_db(fx->st, NODEDB_DIRINDEX);
+    MDB_cursor *cur = NULL;
+    MDB_val v;
+    size_t n = 0;
+    assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
+    for (unsigned round = 0; round < 4000; round++) {
+        uint32_t d = rnd(DIRBITS_CHUNK_BITS);
+        bool on = round < 2000 ? rnd(8) != 0 : rnd(8) == 0;
+        assert_int_equal(dirbits_store(cur, pre, sizeof pre, d, on), 0);
+        n += on && !model[d];
+        n -= !on && model[d];
+        model[d] = on;
+        int rc = store_get(txn, dbi, key, sizeof key, &v);
+        if (n == 0) {
+            assert_int_equal(rc, REFNET_ENOTFOUND);
+            continue;
+        }
+        assert_int_equal(rc, 0);
+        /* Offsets while few; a bitmap once it outgrew them (it stays one). */
+        if (v.mv_size != DIRBITS_CHUNK_BYTES)
+            assert_int_equal(v.mv_size, 2 * n);
+        else
+            assert_true(round > DIRBITS_ARRAY_MAX);
+    }
+    mdb_cursor_close(cur);
+    dirbits_t b;
+    dirbits_init(&b, DIRBITS_CHUNK_BITS - 1);
+    assert_int_equal(dirbits_load(txn, dbi, pre, sizeof pre, &b), 0);
+    for (uint32_t d = 0; d < DIRBITS_CHUNK_BITS; d++)
+        assert_int_equal(dirbits_has(&b, d), model[d]);
+    assert_int_equal(dirbits_count(&b), n);
+    dirbits_free(&b);
+    store_abort(&txn);
+    nfx_destroy(&fx);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_memory_ops),
         cmocka_unit_test(test_stored),
+        cmocka_unit_test(test_chunk_forms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
