@@ -738,6 +738,8 @@ typedef struct {
     replica_rank_t *out;
     size_t n, cap, scanned;
     dirbits_t gate; /* when set: only these docnos can match (available or accepting) */
+    bool box;       /* a radius: points outside [lat_lo, lat_hi] x [lon_lo, lon_hi] are out */
+    double lat_lo, lat_hi, lon_lo, lon_hi;
 } search_t;
 
 /* Keeps `s` as the plan when it is cheaper than the one chosen so far. */
@@ -993,7 +995,32 @@ dirindex_point_in(const search_t *x, const MDB_val *v)
     if (v->mv_size < sizeof pt || !(q->has_near && q->radius_km > 0))
         return true;
     memcpy(pt, v->mv_data, sizeof pt);
+    if (x->box &&
+        (pt[0] < x->lat_lo || pt[0] > x->lat_hi || pt[1] < x->lon_lo || pt[1] > x->lon_hi))
+        return false;
     return replica_distance_km(q->lat, q->lon, pt[0], pt[1]) <= q->radius_km;
+}
+
+/* The box around the query's circle, so that most points outside it are dropped without a
+ * great-circle distance: latitudes within the radius's angle, longitudes within
+ * asin(sin(angle) / cos(lat)), widened a little against rounding. No box when the circle
+ * reaches a pole or crosses the antimeridian (the exact distance alone decides). */
+static void
+dirindex_box(search_t *x)
+{
+    const replica_query_t *q = x->q;
+    const double deg = 180.0 / M_PI;
+    double ang = q->radius_km / REPLICA_EARTH_KM * 1.0001 + 1e-9;
+    if (!(q->has_near && q->radius_km > 0) || ang >= M_PI / 4)
+        return;
+    x->lat_lo = q->lat - ang * deg;
+    x->lat_hi = q->lat + ang * deg;
+    if (x->lat_lo <= -89.0 || x->lat_hi >= 89.0)
+        return;
+    double dlon = asin(sin(ang) / cos(q->lat / deg)) * deg;
+    x->lon_lo = q->lon - dlon;
+    x->lon_hi = q->lon + dlon;
+    x->box = x->lon_lo > -180.0 && x->lon_hi < 180.0;
 }
 
 /* Visits every key starting with `pre`. */
@@ -1056,6 +1083,7 @@ dirindex_search(MDB_txn *txn, const store_t *st, const replica_query_t *q, dirin
     if (q->has_near)
         x->n_cells =
             geohash_cover(q->lat, q->lon, q->radius_km, GEO_PREC, DIRINDEX_MAX_CELLS, x->cells);
+    dirindex_box(x);
     rc = dirindex_plan(txn, st, x);
     if (rc == 0)
         rc = dirindex_load_gate(txn, st, x);

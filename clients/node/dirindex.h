@@ -62,7 +62,7 @@
 #define DIRINDEX_QUERY_WORDS 8
 /* Geohash cells read for one radius: finer cells are used while the circle needs at most
  * this many, so a radius reads a few small key ranges. */
-#define DIRINDEX_MAX_CELLS 64
+#define DIRINDEX_MAX_CELLS 256
 
 /* Words of a text, in order of first appearance, without repeats. */
 typedef struct {

@@ -16,8 +16,6 @@
 /* A stored record is a service plus a few numbers: bounded by the frame that carried it. */
 #define REPLICA_MAX_RECORD WIRE_MAX_FRAME
 #define REPLICA_KEY_SEQ    "dir_seq"
-/* Mean Earth radius (IUGG), km. */
-#define REPLICA_EARTH_KM 6371.0088
 
 static int
 replica_read(MDB_txn *txn, const store_t *st, const char *id, pbuf_t **out)

@@ -139,6 +139,8 @@ bool replica_schedule_open(
 /* True when `age` is within [minimum_age, maximum_age]; 0 bounds are open. */
 bool replica_age_ok(uint32_t minimum_age, uint32_t maximum_age, unsigned age);
 
+/* Mean Earth radius (IUGG) used for distances. */
+#define REPLICA_EARTH_KM 6371.0088
 /* Great-circle distance in km between two WGS84 points (haversine, mean Earth radius). */
 double replica_distance_km(double lat1, double lon1, double lat2, double lon2);
 /* True when service code `code` matches taxonomy filter `want` (exact, or `want` followed by

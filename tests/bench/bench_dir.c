@@ -1,7 +1,8 @@
 /* bench_dir: the directory benchmark's program (tests/bench/directory.sh).
  *
  *   bench_dir gen   --db DIR --services N [--map-mb M] [--batch B]
- *   bench_dir query --db DIR [--queries Q] [--scans S]
+ *   bench_dir query --db DIR [--queries Q] [--scans S] [--kind K]   (K: one kind of the mix,
+ *                                                               0..3, e.g. to profile it)
  *   bench_dir api   --node DIR [--queries Q]
  *
  * gen writes N synthetic services into the node store DIR (a node's DIR/db) through
@@ -316,6 +317,7 @@ typedef struct {
     bench_stats_t *idx, *scan;
     double total_sum;
     int mismatches;
+    double cold_p99; /* us, of the first pass */
 } mix_stats_t;
 
 /* Runs one query of the mix: timed through the index, or (scan) timed as a full scan and
@@ -350,14 +352,14 @@ mix_print(int kind, mix_stats_t *ms, unsigned queries)
     double p50 = (double)bench_stats_percentile(ms->idx, 50);
     double p99 = (double)bench_stats_percentile(ms->idx, 99);
     double s50 = bench_stats_count(ms->scan) ? (double)bench_stats_percentile(ms->scan, 50) : 0;
-    printf("query %d %s idx_p50_ms %.3f idx_p99_ms %.3f scan_p50_ms %.1f speedup %.0f "
-           "avg_matches %.0f mismatches %d\n",
-           kind, MIX_NAME[kind], p50 / 1000, p99 / 1000, s50 / 1000, p50 > 0 ? s50 / p50 : 0,
-           ms->total_sum / queries, ms->mismatches);
+    printf("query %d %s idx_p50_ms %.3f idx_p99_ms %.3f cold_p99_ms %.3f scan_p50_ms %.1f "
+           "speedup %.0f avg_matches %.0f mismatches %d\n",
+           kind, MIX_NAME[kind], p50 / 1000, p99 / 1000, ms->cold_p99 / 1000, s50 / 1000,
+           p50 > 0 ? s50 / p50 : 0, ms->total_sum / queries, ms->mismatches);
 }
 
 static int
-bench_query(const char *db, unsigned queries, unsigned scans)
+bench_query(const char *db, unsigned queries, unsigned scans, unsigned only)
 {
     store_t *st = NULL;
     MDB_txn *txn = NULL;
@@ -365,12 +367,18 @@ bench_query(const char *db, unsigned queries, unsigned scans)
     if (rc == 0)
         rc = store_begin(st, true, &txn);
     for (int kind = 0; rc == 0 && kind < MIX_N; kind++) {
-        mix_stats_t ms = { bench_stats_new(queries), bench_stats_new(scans ? scans : 1), 0, 0 };
-        mix_stats_t warm = { bench_stats_new(32), NULL, 0, 0 };
-        /* A few untimed queries warm the pages this kind reads, like a node in service. */
-        for (unsigned i = 0; rc == 0 && i < 20; i++)
-            rc = mix_run_one(txn, st, kind, false, &warm);
-        bench_stats_destroy(&warm.idx);
+        if (only < MIX_N && (unsigned)kind != only)
+            continue;
+        mix_stats_t ms = { .idx = bench_stats_new(queries),
+                           .scan = bench_stats_new(scans ? scans : 1) };
+        /* A first pass, timed apart as "cold": this process maps each LMDB page the first
+         * time it reads it (a page fault, costly on a virtual machine); a node in service
+         * has its pages mapped. The figures are from the second pass, with new queries. */
+        mix_stats_t cold = { .idx = bench_stats_new(queries) };
+        for (unsigned i = 0; rc == 0 && i < queries; i++)
+            rc = mix_run_one(txn, st, kind, false, &cold);
+        ms.cold_p99 = (double)bench_stats_percentile(cold.idx, 99);
+        bench_stats_destroy(&cold.idx);
         /* The scans run apart, on the first queries again, so that they do not disturb the
          * timing of the indexed ones. */
         uint64_t seed = rng;
@@ -485,14 +493,14 @@ main(int argc, char **argv)
             arg_str(argc, argv, "--db", NULL), arg_uint(argc, argv, "--services", 1000000),
             arg_uint(argc, argv, "--map-mb", 8192), arg_uint(argc, argv, "--batch", 5000));
     if (strcmp(cmd, "query") == 0 && arg_str(argc, argv, "--db", NULL))
-        return bench_query(arg_str(argc, argv, "--db", NULL),
-                           arg_uint(argc, argv, "--queries", 500),
-                           arg_uint(argc, argv, "--scans", 5));
+        return bench_query(
+            arg_str(argc, argv, "--db", NULL), arg_uint(argc, argv, "--queries", 500),
+            arg_uint(argc, argv, "--scans", 5), arg_uint(argc, argv, "--kind", MIX_N));
     if (strcmp(cmd, "api") == 0 && arg_str(argc, argv, "--node", NULL))
         return bench_api(arg_str(argc, argv, "--node", NULL),
                          arg_uint(argc, argv, "--queries", 300));
     fprintf(stderr, "usage: bench_dir gen --db DIR --services N [--map-mb M] [--batch B]\n"
-                    "       bench_dir query --db DIR [--queries Q] [--scans S]\n"
+                    "       bench_dir query --db DIR [--queries Q] [--scans S] [--kind K]\n"
                     "       bench_dir api --node DIR [--queries Q]\n");
     return 2;
 }
