@@ -8,21 +8,18 @@
 
 #include <cmocka.h>
 
+#include "test_search_fixture.h"
+
 #include "dirbits.h"
 #include "nodedb.h"
 #include "refnet_error.h"
 
 #define N_DOCS 20000
 
-static uint64_t rng = 0x9E3779B97F4A7C15ULL;
-
 static unsigned
 rnd(unsigned n)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (unsigned)(rng % n);
+    return tsf_rnd(n);
 }
 
 static void

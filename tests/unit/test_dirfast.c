@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "test_search_fixture.h"
+
 #include "dirindex.h"
 #include "replica.h"
 
@@ -17,15 +19,10 @@
 #define DAY_MS 86400000ULL
 #define N_SVC  1500
 
-static uint64_t rng = 0x2545F4914F6CDD1DULL;
-
 static unsigned
 rnd(unsigned n)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (unsigned)(rng % n);
+    return tsf_rnd(n);
 }
 
 typedef struct {
@@ -98,22 +95,10 @@ static size_t fast_runs, shortcuts;
 static void
 expect_same(MDB_txn *txn, const store_t *st, const replica_query_t *q)
 {
-    replica_result_t a = { 0 }, b = { 0 };
-    assert_int_equal(replica_search(txn, st, q, &a), 0);
-    assert_int_equal(replica_scan_search(txn, st, q, &b), 0);
-    assert_int_equal(a.total, b.total);
-    assert_int_equal(a.n, b.n);
-    for (size_t i = 0; i < a.n; i++) {
-        const Refnet__DirRecord *ra = (const Refnet__DirRecord *)pbuf_msg(a.hits[i].rec);
-        const Refnet__DirRecord *rb = (const Refnet__DirRecord *)pbuf_msg(b.hits[i].rec);
-        assert_string_equal(ra->service->id, rb->service->id);
-        assert_int_equal(a.hits[i].stale, b.hits[i].stale);
-    }
-    fast_runs += a.plan == 'B';
+    tsf_run_t run = tsf_expect_same(txn, st, q);
+    fast_runs += run.plan == 'B';
     /* A large result ranked without visiting every match: the name walk stopped early. */
-    shortcuts += a.plan == 'B' && a.total > 200 && a.scanned < a.total;
-    replica_result_clear(&a);
-    replica_result_clear(&b);
+    shortcuts += run.plan == 'B' && run.total > 200 && run.scanned < run.total;
 }
 
 static MDB_txn *

@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "test_search_fixture.h"
+
 #include "dirindex.h"
 #include "refnet_error.h"
 
@@ -39,15 +41,10 @@ static const char *const LANGS[] = { "en", "es", "ES", "zh", "vi", "pt-BR" };
 /* Two metro areas and a place far from both. */
 static const double METROS[][2] = { { 40.71, -74.00 }, { 45.52, -122.68 }, { -33.87, 151.21 } };
 
-static uint64_t rng = 88172645463325252ULL;
-
 static unsigned
 rnd(unsigned n)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (unsigned)(rng % n);
+    return tsf_rnd(n);
 }
 
 static double
@@ -167,28 +164,14 @@ static size_t plans[128];
 static void
 expect_same(MDB_txn *txn, const store_t *st, const replica_query_t *q)
 {
-    replica_result_t a = { 0 }, b = { 0 };
-    assert_int_equal(replica_search(txn, st, q, &a), 0);
-    assert_int_equal(replica_scan_search(txn, st, q, &b), 0);
-    assert_int_equal(a.total, b.total);
-    assert_int_equal(a.n, b.n);
-    for (size_t i = 0; i < a.n; i++) {
-        const Refnet__DirRecord *ra = (const Refnet__DirRecord *)pbuf_msg(a.hits[i].rec);
-        const Refnet__DirRecord *rb = (const Refnet__DirRecord *)pbuf_msg(b.hits[i].rec);
-        assert_string_equal(ra->service->id, rb->service->id);
-        assert_int_equal(a.hits[i].has_distance, b.hits[i].has_distance);
-        assert_true(a.hits[i].distance_km == b.hits[i].distance_km);
-        assert_int_equal(a.hits[i].stale, b.hits[i].stale);
-    }
+    tsf_run_t run = tsf_expect_same(txn, st, q);
     /* Text, taxonomy and radius never walk every facet. */
     if ((q->text && q->text[0]) || q->taxonomy ||
         (q->has_near && q->radius_km > 0 && q->radius_km <= 100))
-        assert_int_not_equal(a.plan, 'D');
+        assert_int_not_equal(run.plan, 'D');
     compared++;
-    nonempty += a.total > 0;
-    plans[(unsigned char)a.plan & 127]++;
-    replica_result_clear(&a);
-    replica_result_clear(&b);
+    nonempty += run.total > 0;
+    plans[(unsigned char)run.plan & 127]++;
 }
 
 enum {
