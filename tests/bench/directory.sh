@@ -17,17 +17,16 @@
 #              taxonomy+radius+available  a second-level code within 10 km, places free
 #              text+language              one care word, Spanish
 #              open-now+age+radius        open at a weekday daytime minute, age 16, within 5 km
-#              open-now+age(all)          the same over the whole directory (facet walk:
-#                                         reported, not indexed; see the README)
+#              open-now+age(all)          the same over the whole directory (docno sets)
 #   node     a real refnet-node runs on the folder (no broker needed: search is local); the
-#            same mix goes through its local API (librefnet), and its VmRSS is read before and
-#            after (with its anonymous part: the rest is LMDB's file pages, shared with the
-#            page cache);
+#            same mix goes through its local API (librefnet; a first pass untimed), and its
+#            VmRSS is read before and after (with its anonymous part: the rest is LMDB's
+#            file pages, shared with the page cache);
 #   replication  tests/bench/dirsync.sh, when it exists, is run with the same --build
 #            (--no-dirsync skips it).
 # It prints every round and a table of medians. Everything binds ipc inside the temporary
 # folder (removed at the end unless --keep); the node is stopped by its pid; waits are bounded.
-# A 1,000,000-service run needs about 3 GB of disk and some minutes; try --services 100000.
+# A 1,000,000-service run needs about 3.5 GB of disk and some minutes; try --services 100000.
 set -Eeuo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -39,7 +38,7 @@ KEEP=0
 DIRSYNC=1
 
 usage() {
-    sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 while (($#)); do
