@@ -887,9 +887,13 @@ facet_open_at(const facet_t *f, unsigned weekday, unsigned minute)
     return false;
 }
 
-/* The facet filters; fills the ranking keys of a match. */
+/* The facet filters; fills the ranking keys of a match. `km`, when not NULL, is the
+ * distance already measured from the posting's copy of the point. */
 static bool
-dirindex_check_facet(const replica_query_t *q, const facet_t *f, replica_rank_t *r)
+dirindex_check_facet(const replica_query_t *q,
+                     const facet_t *f,
+                     const double *km,
+                     replica_rank_t *r)
 {
     bool accepting = f->flags & FACET_ACCEPTING, cap = f->flags & FACET_CAPACITY;
     if (q->accepting && !accepting)
@@ -902,7 +906,7 @@ dirindex_check_facet(const replica_query_t *q, const facet_t *f, replica_rank_t 
         return false;
     r->has_distance = false;
     if (q->has_near && (f->flags & FACET_LOCATION)) {
-        r->distance_km = replica_distance_km(q->lat, q->lon, f->lat, f->lon);
+        r->distance_km = km ? *km : replica_distance_km(q->lat, q->lon, f->lat, f->lon);
         r->has_distance = true;
     }
     if (q->has_near && q->radius_km > 0 && !(r->has_distance && r->distance_km <= q->radius_km))
@@ -944,7 +948,7 @@ dirindex_rank_doc(MDB_cursor *cur, const replica_query_t *q, uint32_t docno, rep
         return 0;
     }
     memset(r, 0, sizeof *r);
-    return dirindex_check_facet(q, &f, r) ? 1 : 0;
+    return dirindex_check_facet(q, &f, NULL, r) ? 1 : 0;
 }
 
 int
@@ -954,9 +958,10 @@ dirindex_max_docno(MDB_txn *txn, const store_t *st, uint32_t *out)
     return dirindex_get_u32(txn, st, &k, out);
 }
 
-/* Checks one candidate; the facet value is given when the plan walks the facets. */
+/* Checks one candidate; the facet value is given when the plan walks the facets, its
+ * distance when the walk measured it. */
 static int
-dirindex_candidate(search_t *x, uint32_t docno, const MDB_val *fv)
+dirindex_candidate(search_t *x, uint32_t docno, const MDB_val *fv, const double *km)
 {
     MDB_val v = { .mv_size = 0, .mv_data = NULL };
     facet_t f;
@@ -976,7 +981,7 @@ dirindex_candidate(search_t *x, uint32_t docno, const MDB_val *fv)
         log_warn("directory index: damaged facet for document %u skipped", docno);
         return 0;
     }
-    if (!dirindex_check_facet(x->q, &f, &r))
+    if (!dirindex_check_facet(x->q, &f, km, &r))
         return 0;
     if (x->n == x->cap) {
         x->cap = x->cap ? x->cap * 2 : 256;
@@ -986,19 +991,23 @@ dirindex_candidate(search_t *x, uint32_t docno, const MDB_val *fv)
     return 0;
 }
 
-/* False when a geohash posting's point is outside the query's radius. */
+/* False when a geohash posting's point is outside the query's radius; sets *km (and
+ * *measured) when it measured the distance. */
 static bool
-dirindex_point_in(const search_t *x, const MDB_val *v)
+dirindex_point_in(const search_t *x, const MDB_val *v, double *km, bool *measured)
 {
     double pt[2];
     const replica_query_t *q = x->q;
+    *measured = false;
     if (v->mv_size < sizeof pt || !(q->has_near && q->radius_km > 0))
         return true;
     memcpy(pt, v->mv_data, sizeof pt);
     if (x->box &&
         (pt[0] < x->lat_lo || pt[0] > x->lat_hi || pt[1] < x->lon_lo || pt[1] > x->lon_hi))
         return false;
-    return replica_distance_km(q->lat, q->lon, pt[0], pt[1]) <= q->radius_km;
+    *km = replica_distance_km(q->lat, q->lon, pt[0], pt[1]);
+    *measured = true;
+    return *km <= q->radius_km;
 }
 
 /* The box around the query's circle, so that most points outside it are dropped without a
@@ -1041,10 +1050,13 @@ dirindex_walk(MDB_txn *txn, const store_t *st, search_t *x, const dk_t *pre)
             continue;
         if (x->gate.w && !dirbits_has(&x->gate, dk_tail_docno(&k)))
             continue;
-        if (geo && !dirindex_point_in(x, &v))
+        double km = 0;
+        bool measured = false;
+        if (geo && !dirindex_point_in(x, &v, &km, &measured))
             continue;
         crc = dirindex_candidate(x, dk_tail_docno(&k),
-                                 (facet || dirindex_facet_kind(x->src.kind)) ? &v : NULL);
+                                 (facet || dirindex_facet_kind(x->src.kind)) ? &v : NULL,
+                                 measured ? &km : NULL);
     }
     mdb_cursor_close(cur);
     if (crc != 0)
