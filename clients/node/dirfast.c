@@ -441,7 +441,8 @@ dirfast_rank_default(fast_t *f)
     size_t n_ready = rc == 0 ? dirbits_count(&ready) : 0;
     if (rc == 0 && (n_ready <= f->small || n_ready < f->need)) {
         rc = dirfast_rank_all(f, &ready);
-        qsort(f->out->ranks, f->out->n, sizeof *f->out->ranks, dirfast_cmp_default);
+        if (f->out->n > 1) /* no ranks: a NULL array, which qsort may not be given */
+            qsort(f->out->ranks, f->out->n, sizeof *f->out->ranks, dirfast_cmp_default);
         if (rc == 0 && f->out->n < f->need)
             rc = dirfast_walk_names(f, &f->m, &ready);
     } else if (rc == 0) {
