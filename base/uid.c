@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
+
 static void
 uid_sodium_ready(void)
 {
@@ -39,6 +41,20 @@ uid_new(char out[UID_STR_LEN])
 }
 
 void
+uid_new_ordered(char out[UID_STR_LEN])
+{
+    uint8_t b[16];
+    uint64_t now = clock_now_ms();
+    for (int i = 5; i >= 0; i--) {
+        b[i] = (uint8_t)(now & 0xff);
+        now >>= 8;
+    }
+    uid_sodium_ready();
+    randombytes_buf(b + 6, sizeof b - 6);
+    uid_format(b, 7, out);
+}
+
+void
 uid_derive(const char *name, char out[UID_STR_LEN])
 {
     uint8_t b[16];
@@ -65,6 +81,36 @@ uid_msgid(uint8_t out[UID_MSGID_LEN])
 {
     uid_sodium_ready();
     randombytes_buf(out, UID_MSGID_LEN);
+}
+
+void
+uid_pool_init(uid_pool_t *pool)
+{
+    pool->used = sizeof pool->buf;
+}
+
+void
+uid_msgid_ordered(uid_pool_t *pool, uint8_t out[UID_MSGID_LEN])
+{
+    enum { TIME_BYTES = 6, RANDOM_BYTES = UID_MSGID_LEN - TIME_BYTES };
+    uint64_t now = clock_now_ms();
+    for (int i = TIME_BYTES - 1; i >= 0; i--) {
+        out[i] = (uint8_t)(now & 0xff);
+        now >>= 8;
+    }
+    uid_sodium_ready();
+    if (!pool) {
+        randombytes_buf(out + TIME_BYTES, RANDOM_BYTES);
+        return;
+    }
+    if (pool->used > sizeof pool->buf - RANDOM_BYTES) {
+        randombytes_buf(pool->buf, sizeof pool->buf);
+        pool->used = 0;
+    }
+    memcpy(out + TIME_BYTES, pool->buf + pool->used, RANDOM_BYTES);
+    /* Handed-out bytes are wiped, so that the pool never holds an id twice. */
+    sodium_memzero(pool->buf + pool->used, RANDOM_BYTES);
+    pool->used += RANDOM_BYTES;
 }
 
 void

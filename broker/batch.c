@@ -14,6 +14,7 @@ struct batch {
     batch_entry_t *entries;
     size_t n;
     size_t cap;
+    uid_pool_t ids;
 };
 
 batch_t *
@@ -22,6 +23,7 @@ batch_new(void)
     batch_t *self = xcalloc(1, sizeof *self);
     self->cap = BATCH_INITIAL;
     self->entries = xcalloc(self->cap, sizeof *self->entries);
+    uid_pool_init(&self->ids);
     return self;
 }
 
@@ -98,6 +100,12 @@ batch_stored(batch_t *self, const char *sender, const char *to, const uint8_t *m
     snprintf(e->to, sizeof e->to, "%s", to);
     memcpy(e->ref, msg_id, UID_MSGID_LEN);
     e->ref_len = UID_MSGID_LEN;
+}
+
+uid_pool_t *
+batch_ids(batch_t *self)
+{
+    return &self->ids;
 }
 
 size_t

@@ -69,6 +69,10 @@ void batch_kick(batch_t *self, const char *agency, uint32_t acked);
 /* Appends a note that mail `msg_id` (UID_MSGID_LEN bytes) from `sender` to `to` was stored. */
 void batch_stored(batch_t *self, const char *sender, const char *to, const uint8_t *msg_id);
 
+/* The batch's pool of random bytes for the msg_ids of the frames it sends (uid.h): one
+ * system call per few hundred replies instead of one each. */
+uid_pool_t *batch_ids(batch_t *self);
+
 /* The number of entries; a mark to roll back to. */
 size_t batch_mark(const batch_t *self);
 /* Drops every entry added after `mark` (frees their frames). */

@@ -33,6 +33,15 @@
 #include "wire.h"
 #include "xmalloc.h"
 
+/* One frame of a group commit: received, authenticated and decoded once (broker_frame), then
+ * applied; applied a second time only when the batch is replayed (broker_batch). */
+typedef struct {
+    bsock_msg_t m;
+    bool open;                       /* `m` holds a received message */
+    pbuf_t *pb;                      /* the decoded request; NULL when the frame was refused */
+    char agency[WIRE_MAX_IDENT + 1]; /* its sender */
+} broker_slot_t;
+
 struct broker {
     broker_config_t cfg;
     char dir[PATH_MAX_LEN];
@@ -46,7 +55,8 @@ struct broker {
     presence_t *presence;
     mailbox_t *mailbox;
     batch_t *batch;
-    shun_t *shun; /* agencies told Bye: their frames are dropped unanswered */
+    broker_slot_t *slots; /* BROKER_BATCH frames of the group commit under way */
+    shun_t *shun;         /* agencies told Bye: their frames are dropped unanswered */
     zactor_t *auth;
     zsock_t *router;
     admin_t *admin;
@@ -201,6 +211,7 @@ broker_open_state(broker_t *self)
     self->presence = presence_new(self->cfg.heartbeat_ms);
     self->mailbox = mailbox_new(self->store, &mc);
     self->batch = batch_new();
+    self->slots = xcalloc(BROKER_BATCH, sizeof *self->slots);
     self->shun = shun_new();
     broker_seed_presence(self);
     return 0;
@@ -245,6 +256,7 @@ broker_destroy(broker_t **self_p)
     zsock_destroy(&self->router);
     zactor_destroy(&self->auth);
     batch_destroy(&self->batch);
+    free(self->slots);
     shun_destroy(&self->shun);
     mailbox_destroy(&self->mailbox);
     presence_destroy(&self->presence);
@@ -362,8 +374,6 @@ broker_decode_status(int rc)
     }
 }
 
-/* Runs one decoded request in a child transaction of `txn`, so that a refusal (or a storage
- * error) undoes exactly this request's writes and replies. */
 /* A commit failed (the group commit, or one request's child commit): the mails the batch
  * entries from `from` on had stored are not stored after all. Each pair is held with the
  * first of them first in line, so the sender's retries are stored in their order. */
@@ -378,6 +388,34 @@ broker_unstored(broker_t *self, size_t from)
     }
 }
 
+/* A request was refused with `st`: its replies and follow-up work since `mark` are dropped
+ * (its writes are the caller's to undo) and the refusal is queued instead. */
+static void
+broker_refused(broker_t *self,
+               const dispatch_req_t *req,
+               const zmq_msg_t *rid,
+               size_t mark,
+               Refnet__Status st,
+               const char *why)
+{
+    if (st == REFNET__STATUS__STATUS_STORAGE_FULL &&
+        clock_mono_ms() - self->full_logged_mono >= BROKER_FULL_LOG_MS) {
+        /* At most one line a second: a full map refuses every write until space is made. */
+        self->full_logged_mono = clock_mono_ms();
+        log_error("storage full: the LMDB map (--map-size-mb %zu) has no room for a request; "
+                  "senders keep their messages and retry",
+                  self->cfg.map_size_mb);
+    }
+    broker_unstored(self, mark);
+    batch_rollback(self->batch, mark);
+    broker_refuse(self, rid, &req->env->msg_id, st, why);
+}
+
+/* Runs one request in a child transaction of `txn`, so that a refusal (or a storage error)
+ * undoes exactly this request's writes and replies. A Ping only reads: it is the most frequent
+ * request (every node, every heartbeat) and the cheapest one a flooding peer can send, while a
+ * child transaction allocates its dirty-page lists (about 2.5 MiB) each time, so it runs in
+ * `txn` itself. */
 static void
 broker_apply(broker_t *self, MDB_txn *txn, dispatch_req_t *req, const zmq_msg_t *rid)
 {
@@ -386,9 +424,6 @@ broker_apply(broker_t *self, MDB_txn *txn, dispatch_req_t *req, const zmq_msg_t 
     MDB_txn *child = NULL;
     size_t mark = batch_mark(self->batch);
     Refnet__Status st;
-    /* A Ping only reads. It is the most frequent request (every node, every heartbeat) and the
-     * cheapest one a flooding peer can send, while an LMDB child transaction allocates its
-     * dirty-page lists (about 2.5 MiB) each time: Pings run in the batch's transaction. */
     bool read_only = req->env->body_case == REFNET__ENVELOPE__BODY_PING;
     int rc = read_only ? 0 : store_err(mdb_txn_begin(store_env(self->store), txn, 0, &child));
     if (read_only) {
@@ -403,19 +438,43 @@ broker_apply(broker_t *self, MDB_txn *txn, dispatch_req_t *req, const zmq_msg_t 
             st = dispatch_status(store_commit(&child), &why);
         store_abort(&child);
     }
-    if (st == REFNET__STATUS__STATUS_STORAGE_FULL &&
-        clock_mono_ms() - self->full_logged_mono >= BROKER_FULL_LOG_MS) {
-        /* At most one line a second: a full map refuses every write until space is made. */
-        self->full_logged_mono = clock_mono_ms();
-        log_error("storage full: the LMDB map (--map-size-mb %zu) has no room for a request; "
-                  "senders keep their messages and retry",
-                  self->cfg.map_size_mb);
+    if (st != REFNET__STATUS__STATUS_OK)
+        broker_refused(self, req, rid, mark, st, why);
+}
+
+/* The requests of the hot path: mail, acks and pings. */
+static bool
+broker_hot(Refnet__Envelope__BodyCase body)
+{
+    return body == REFNET__ENVELOPE__BODY_MAIL || body == REFNET__ENVELOPE__BODY_ACK ||
+           body == REFNET__ENVELOPE__BODY_PING;
+}
+
+/* Runs one hot request straight in the batch's transaction, without a child transaction.
+ * A refusal before its first write (a check, a full mailbox) is handled as broker_apply would;
+ * a failure after it (a refused step, a storage error) cannot be undone alone: returns false,
+ * and the caller replays the batch (broker_batch). Other requests go through broker_apply. */
+static bool
+broker_apply_fast(broker_t *self, MDB_txn *txn, dispatch_req_t *req, const zmq_msg_t *rid)
+{
+    if (!broker_hot(req->env->body_case)) {
+        broker_apply(self, txn, req, rid);
+        return true;
     }
-    if (st != REFNET__STATUS__STATUS_OK) {
-        broker_unstored(self, mark);
-        batch_rollback(self->batch, mark);
-        broker_refuse(self, rid, &req->env->msg_id, st, why);
-    }
+    const dispatch_ctx_t ctx = broker_dispatch_ctx(self);
+    const char *why = NULL;
+    bool wrote = false;
+    size_t mark = batch_mark(self->batch);
+    req->txn = txn;
+    req->wrote = &wrote;
+    Refnet__Status st = dispatch_handle(&ctx, req, &why);
+    req->wrote = NULL;
+    if (st == REFNET__STATUS__STATUS_OK)
+        return true;
+    if (wrote)
+        return false;
+    broker_refused(self, req, rid, mark, st, why);
+    return true;
 }
 
 static void broker_check_enrolment(broker_t *self);
@@ -433,10 +492,13 @@ broker_sender(broker_t *self, const char *key, uint64_t mono)
     return agencies_by_key(self->agencies, key);
 }
 
+/* Authenticates and decodes one received frame into `slot`. A frame that cannot be applied is
+ * answered (or dropped, for a shunned agency) here and leaves slot->pb NULL. */
 static void
-broker_frame(broker_t *self, MDB_txn *txn, bsock_msg_t *m, uint64_t now_ms, uint64_t mono)
+broker_frame(broker_t *self, broker_slot_t *slot, uint64_t now_ms, uint64_t mono)
 {
     static const ProtobufCBinaryData no_ref = { 0, NULL };
+    bsock_msg_t *m = &slot->m;
     char why[WIRE_WHY_LEN];
     pbuf_t *pb = NULL;
     self->counters.frames++;
@@ -462,23 +524,60 @@ broker_frame(broker_t *self, MDB_txn *txn, bsock_msg_t *m, uint64_t now_ms, uint
         broker_bad_frame(self, peer, why, mono);
         return;
     }
-    dispatch_req_t req = {
-        .agency = agency, .peer = peer, .env = (Refnet__Envelope *)pbuf_msg(pb), .now_ms = now_ms
-    };
-    log_debug("%s from %s", wire_body_name(req.env->body_case), agency->id);
+    const Refnet__Envelope *env = (const Refnet__Envelope *)pbuf_msg(pb);
+    log_debug("%s from %s", wire_body_name(env->body_case), agency->id);
     if (zmq_msg_size(&m->body) > self->cfg.max_frame) {
         /* Decoded first so that the answer names the request: the sender settles its outbox
          * item instead of resending it forever. */
         snprintf(why, sizeof why, "a frame of %zu bytes is over this broker's limit of %zu",
                  zmq_msg_size(&m->body), self->cfg.max_frame);
-        broker_refuse(self, &m->rid, &req.env->msg_id, REFNET__STATUS__STATUS_TOO_LARGE, why);
+        broker_refuse(self, &m->rid, &env->msg_id, REFNET__STATUS__STATUS_TOO_LARGE, why);
         broker_bad_frame(self, peer, why, mono);
-    } else if (txn)
-        broker_apply(self, txn, &req, &m->rid);
-    else
-        broker_refuse(self, &m->rid, &req.env->msg_id, REFNET__STATUS__STATUS_INTERNAL,
-                      "the broker could not open its storage; the request was not applied");
-    pbuf_destroy(&pb);
+        pbuf_destroy(&pb);
+        return;
+    }
+    snprintf(slot->agency, sizeof slot->agency, "%s", agency->id);
+    slot->pb = pb;
+}
+
+/* Builds the request of a decoded slot. The sender and its presence entry are looked up again
+ * by id: a later frame of the batch may have reloaded either table. Returns false (and
+ * refuses the request) when the agency is gone. */
+static bool
+broker_request(broker_t *self, broker_slot_t *slot, uint64_t now_ms, dispatch_req_t *req)
+{
+    Refnet__Envelope *env = (Refnet__Envelope *)pbuf_msg(slot->pb);
+    *req = (dispatch_req_t){ .agency = agencies_by_id(self->agencies, slot->agency),
+                             .peer = presence_get(self->presence, slot->agency),
+                             .env = env,
+                             .now_ms = now_ms };
+    if (req->agency && req->peer)
+        return true;
+    broker_refuse(self, &slot->m.rid, &env->msg_id, REFNET__STATUS__STATUS_FORBIDDEN,
+                  "this key is not enrolled as an agency");
+    return false;
+}
+
+/* Applies every decoded slot in `txn`: on the fast path (broker_apply_fast) until one of them
+ * needs the batch replayed, which returns false; otherwise each in its own child transaction.
+ * Without a transaction, every request is answered with an error. */
+static bool
+broker_apply_all(broker_t *self, MDB_txn *txn, size_t n, uint64_t now_ms, bool fast)
+{
+    for (size_t i = 0; i < n; i++) {
+        broker_slot_t *slot = &self->slots[i];
+        dispatch_req_t req;
+        if (!slot->pb || !broker_request(self, slot, now_ms, &req))
+            continue;
+        if (!txn)
+            broker_refuse(self, &slot->m.rid, &req.env->msg_id, REFNET__STATUS__STATUS_INTERNAL,
+                          "the broker could not open its storage; the request was not applied");
+        else if (!fast)
+            broker_apply(self, txn, &req, &slot->m.rid);
+        else if (!broker_apply_fast(self, txn, &req, &slot->m.rid))
+            return false;
+    }
+    return true;
 }
 
 /* ---- group commit ------------------------------------------------------------------------- */
@@ -503,7 +602,7 @@ broker_send_failure(broker_t *self, const batch_entry_t *e, int commit_rc)
     size_t len = 0;
     Refnet__Status st = dispatch_status(commit_rc, &why);
     self->counters.refused++;
-    if (dispatch_result_frame(&ref, st, why, 0, &frame, &len) == 0)
+    if (dispatch_result_frame(&ref, st, why, 0, batch_ids(self->batch), &frame, &len) == 0)
         (void)bsock_send(zsock_resolve(self->router), e->rid, e->rid_len, frame, len);
     free(frame);
 }
@@ -542,27 +641,84 @@ broker_flush(broker_t *self, int commit_rc, uint64_t mono)
     batch_clear(self->batch);
 }
 
+/* Receives up to BROKER_BATCH frames into the slots, authenticating and decoding each.
+ * Returns how many slots it used. */
+static size_t
+broker_receive(broker_t *self, uint64_t now_ms, uint64_t mono)
+{
+    void *sock = zsock_resolve(self->router);
+    size_t n = 0;
+    while (n < BROKER_BATCH) {
+        broker_slot_t *slot = &self->slots[n];
+        slot->pb = NULL;
+        if (bsock_recv(sock, &slot->m) != 0) {
+            bsock_msg_close(&slot->m);
+            break;
+        }
+        slot->open = true;
+        n++;
+        if (zmq_msg_more(&slot->m.rid))
+            broker_frame(self, slot, now_ms, mono);
+    }
+    return n;
+}
+
+static void
+broker_release(broker_t *self, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        pbuf_destroy(&self->slots[i].pb);
+        if (self->slots[i].open)
+            bsock_msg_close(&self->slots[i].m);
+        self->slots[i].open = false;
+    }
+}
+
+static MDB_txn *
+broker_begin(broker_t *self)
+{
+    MDB_txn *txn = NULL;
+    int rc = store_begin(self->store, false, &txn);
+    if (rc)
+        log_error("cannot begin a write transaction: %s", refnet_strerror(rc));
+    return txn;
+}
+
+/* Applies the received requests in one write transaction. The fast path runs mail, acks and
+ * pings without a child transaction each (whose dirty-page lists cost more than the request).
+ * When one of them fails after writing, the transaction cannot take back just its writes: it
+ * is aborted, everything the batch queued since `mark` is dropped (its stored mails are handed
+ * back to their pairs' holds, newest first, as for a failed commit), the counters are restored,
+ * and the batch is applied again from the start with a child transaction per request, which
+ * gives every request exactly the outcome it always had. Returns the transaction to commit. */
+static MDB_txn *
+broker_apply_batch(broker_t *self, size_t n, uint64_t now_ms)
+{
+    const counters_t checked = self->counters;
+    size_t mark = batch_mark(self->batch);
+    MDB_txn *txn = broker_begin(self);
+    if (broker_apply_all(self, txn, n, now_ms, txn != NULL))
+        return txn;
+    store_abort(&txn);
+    broker_unstored(self, mark);
+    batch_rollback(self->batch, mark);
+    self->counters = checked;
+    self->counters.replays++;
+    txn = broker_begin(self);
+    (void)broker_apply_all(self, txn, n, now_ms, false);
+    return txn;
+}
+
 /* Drains up to BROKER_BATCH frames into one write transaction, commits it (synced), then
  * sends what depended on it. */
 static void
 broker_batch(broker_t *self)
 {
-    MDB_txn *txn = NULL;
     uint64_t now_ms = clock_now_ms(), mono = clock_mono_ms();
-    void *sock = zsock_resolve(self->router);
     const counters_t before = self->counters;
-    int rc = store_begin(self->store, false, &txn);
-    if (rc)
-        log_error("cannot begin a write transaction: %s", refnet_strerror(rc));
-    for (int i = 0; i < BROKER_BATCH; i++) {
-        bsock_msg_t m;
-        int rrc = bsock_recv(sock, &m);
-        if (rrc == 0 && zmq_msg_more(&m.rid))
-            broker_frame(self, txn, &m, now_ms, mono);
-        bsock_msg_close(&m);
-        if (rrc)
-            break;
-    }
+    int rc = 0;
+    size_t n = broker_receive(self, now_ms, mono);
+    MDB_txn *txn = broker_apply_batch(self, n, now_ms);
     if (txn) {
         rc = store_commit(&txn);
         self->counters.commits++;
@@ -578,6 +734,7 @@ broker_batch(broker_t *self)
     if (!rc && self->counters.key_rotations != before.key_rotations)
         broker_check_enrolment(self);
     broker_flush(self, rc, mono);
+    broker_release(self, n);
 }
 
 /* ---- housekeeping ------------------------------------------------------------------------- */

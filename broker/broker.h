@@ -5,11 +5,14 @@
  * agency table, presence, and the counters. broker_run() is a single zmq_poll loop over the
  * agency socket, the admin socket and a timer:
  *
- *   - agency frames are drained up to BROKER_BATCH at a time and applied in ONE LMDB write
- *     transaction (a child transaction per request, so a refused request leaves no trace);
- *     after the synced commit the replies, fan-out and deliveries queued meanwhile are sent
- *     (batch.h). If the commit fails, each request that needed it is answered
- *     STATUS_STORAGE_FULL or STATUS_INTERNAL instead;
+ *   - agency frames are drained up to BROKER_BATCH at a time, authenticated and decoded, and
+ *     applied in ONE LMDB write transaction: mail, acks and pings straight in it, anything
+ *     else in a child transaction of its own. A refused request leaves no trace: a refusal
+ *     before a write needs no undoing, and a hot request that fails after writing makes the
+ *     whole batch be applied again, a child transaction per request (broker.c). After the
+ *     synced commit the replies, fan-out and deliveries queued meanwhile are sent (batch.h).
+ *     If the commit fails, each request that needed it is answered STATUS_STORAGE_FULL or
+ *     STATUS_INTERNAL instead;
  *   - the sender of a frame is the agency whose key zauth authenticated (the frame's
  *     "User-Id"); a frame from any other key is answered STATUS_FORBIDDEN and goes no further;
  *   - every half second it picks up enrolments made by `refnet-broker enroll`, and every tick

@@ -19,7 +19,7 @@ typedef struct {
     uint64_t redelivered;     /* of those, resends after a reconnect or a timeout */
     uint64_t acked;           /* messages acknowledged by their recipient */
     uint64_t stray_acks;      /* acks naming an unknown, finished or someone else's message */
-    uint64_t receipts;        /* receipts queued for senders */
+    uint64_t receipts;        /* messages whose receipt was queued for their sender */
     uint64_t expired;         /* messages moved to the dead-letter list */
     uint64_t dir_changes;     /* directory changes sequenced */
     uint64_t dir_updates;     /* DirUpdate frames sent (fan-out and catch-up) */
@@ -33,6 +33,7 @@ typedef struct {
     uint64_t shunned_frames;  /* frames dropped unanswered because their agency was shunned */
     uint64_t key_rotations;   /* agencies that replaced their keys (KeyRotate) */
     uint64_t revocations;     /* agencies revoked through the admin socket */
+    uint64_t replays;         /* batches applied again one request at a time (broker.c) */
 } counters_t;
 
 /* Logs every counter (two INFO lines). */

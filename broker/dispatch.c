@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bstore.h"
+#include "clock.h"
 #include "dirhub.h"
 #include "flow.h"
 #include "log.h"
@@ -12,12 +13,23 @@
 #include "rekey.h"
 #include "sealkeys.h"
 #include "wire.h"
+#include "xmalloc.h"
 
 typedef Refnet__Status(dispatch_fn)(const dispatch_ctx_t *ctx,
                                     const dispatch_req_t *req,
                                     const char **why);
 
 /* ---- replies ------------------------------------------------------------------------------ */
+
+void
+dispatch_stamp_env(Refnet__Envelope *env, uint8_t msg_id[UID_MSGID_LEN], uid_pool_t *ids)
+{
+    uid_msgid_ordered(ids, msg_id);
+    env->version = WIRE_VERSION;
+    env->msg_id.data = msg_id;
+    env->msg_id.len = UID_MSGID_LEN;
+    env->sent_at_ms = clock_now_ms();
+}
 
 static void
 dispatch_send(const dispatch_ctx_t *ctx,
@@ -27,7 +39,7 @@ dispatch_send(const dispatch_ctx_t *ctx,
 {
     uint8_t msg_id[UID_MSGID_LEN], *frame = NULL;
     size_t len = 0;
-    wire_stamp(env, msg_id);
+    dispatch_stamp_env(env, msg_id, batch_ids(ctx->batch));
     if (wire_encode(env, &frame, &len) != 0) {
         log_error("dispatch: a %s reply does not fit in a frame", wire_body_name(env->body_case));
         return;
@@ -41,6 +53,7 @@ dispatch_result_frame(const ProtobufCBinaryData *ref,
                       Refnet__Status status,
                       const char *detail,
                       uint64_t seq,
+                      uid_pool_t *ids,
                       uint8_t **frame,
                       size_t *len)
 {
@@ -51,7 +64,7 @@ dispatch_result_frame(const ProtobufCBinaryData *ref,
     result.status = status;
     result.detail = (char *)(detail ? detail : "");
     result.seq = seq;
-    wire_stamp(&env, msg_id);
+    dispatch_stamp_env(&env, msg_id, ids);
     env.body_case = REFNET__ENVELOPE__BODY_RESULT;
     env.result = &result;
     return wire_encode(&env, frame, len);
@@ -69,7 +82,7 @@ dispatch_reply_result(batch_t *batch,
 {
     uint8_t *frame = NULL;
     size_t len = 0;
-    if (dispatch_result_frame(ref, status, detail, seq, &frame, &len) == 0)
+    if (dispatch_result_frame(ref, status, detail, seq, batch_ids(batch), &frame, &len) == 0)
         batch_reply(batch, rid, rid_len, &frame, len, ref->data, ref->len, durable);
 }
 
@@ -458,9 +471,45 @@ dispatch_mail(const dispatch_ctx_t *ctx, const dispatch_req_t *req, const char *
         return REFNET__STATUS__STATUS_OK;
     }
     Refnet__Status st = dispatch_mail_check(ctx, req, why);
-    if (st == REFNET__STATUS__STATUS_OK)
-        st = dispatch_mail_store(ctx, req, why);
-    return st;
+    if (st != REFNET__STATUS__STATUS_OK)
+        return st; /* the checks only read: nothing to undo */
+    if (req->wrote)
+        *req->wrote = true;
+    return dispatch_mail_store(ctx, req, why);
+}
+
+/* Queues one Mail{receipts} per sender for the messages of an Ack (`done`, n of them, ""
+ * senders being broker-made mail), and kicks each sender's delivery. */
+static int
+dispatch_receipts(const dispatch_ctx_t *ctx,
+                  const dispatch_req_t *req,
+                  mailbox_ack_t *done,
+                  size_t n,
+                  mailbox_receipt_t *items)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!done[i].receipt_to[0])
+            continue;
+        const char *sender = done[i].receipt_to;
+        size_t k = 0;
+        for (size_t j = i; j < n; j++) {
+            if (strcmp(done[j].receipt_to, sender) != 0)
+                continue;
+            items[k] = (mailbox_receipt_t){ 0 };
+            memcpy(items[k].msg_id, req->env->ack->msg_ids[j].data, UID_MSGID_LEN);
+            memcpy(items[k].handoff_id, done[j].handoff_id, sizeof items[k].handoff_id);
+            k++;
+            if (j > i)
+                done[j].receipt_to[0] = '\0'; /* grouped */
+        }
+        int rc = mailbox_receipts(ctx->mailbox, req->txn, sender, req->agency->id, items, k,
+                                  req->now_ms);
+        if (rc)
+            return rc;
+        ctx->counters->receipts += k;
+        batch_kick(ctx->batch, sender, 0);
+    }
+    return 0;
 }
 
 static Refnet__Status
@@ -468,24 +517,33 @@ dispatch_ack(const dispatch_ctx_t *ctx, const dispatch_req_t *req, const char **
 {
     const Refnet__Ack *ack = req->env->ack;
     uint32_t inflight = 0;
-    for (size_t i = 0; i < ack->n_msg_ids; i++) {
-        mailbox_ack_t done;
-        int rc = mailbox_ack(ctx->mailbox, req->txn, req->agency->id, ack->msg_ids[i].data,
-                             req->now_ms, &done);
+    size_t n = ack->n_msg_ids <= WIRE_MAX_ACK_IDS ? ack->n_msg_ids : WIRE_MAX_ACK_IDS;
+    mailbox_ack_t *done = xcalloc(n ? n : 1, sizeof *done);
+    mailbox_receipt_t *items = xcalloc(n ? n : 1, sizeof *items);
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        rc = mailbox_ack(ctx->mailbox, req->txn, req->agency->id, ack->msg_ids[i].data, req->now_ms,
+                         &done[i]);
         if (rc == REFNET_ENOTFOUND) {
             ctx->counters->stray_acks++; /* a duplicate ack, or not this agency's message */
+            done[i].receipt_to[0] = '\0';
+            rc = 0;
             continue;
         }
         if (rc)
-            return dispatch_status(rc, why);
+            break;
         ctx->counters->acked++;
-        if (done.qseq <= req->peer->cursor)
+        if (done[i].qseq <= req->peer->cursor)
             inflight++;
-        if (done.receipt_to[0]) {
-            ctx->counters->receipts++;
-            batch_kick(ctx->batch, done.receipt_to, 0);
-        }
     }
+    /* One receipt mail per sender and Ack, not one per message: a sender of many messages
+     * gets them settled with one delivery, one commit of its own and one ack back. */
+    if (!rc)
+        rc = dispatch_receipts(ctx, req, done, n, items);
+    free(items);
+    free(done);
+    if (rc)
+        return dispatch_status(rc, why);
     batch_kick(ctx->batch, req->agency->id, inflight);
     return REFNET__STATUS__STATUS_OK;
 }
@@ -511,8 +569,13 @@ static const struct {
 Refnet__Status
 dispatch_handle(const dispatch_ctx_t *ctx, const dispatch_req_t *req, const char **why)
 {
+    Refnet__Envelope__BodyCase body = req->env->body_case;
+    /* Mail says itself when it starts writing; a Ping only reads; anything else may write
+     * from its first step. */
+    if (req->wrote && body != REFNET__ENVELOPE__BODY_MAIL && body != REFNET__ENVELOPE__BODY_PING)
+        *req->wrote = true;
     for (size_t i = 0; i < sizeof dispatch_table / sizeof dispatch_table[0]; i++) {
-        if (dispatch_table[i].body == req->env->body_case)
+        if (dispatch_table[i].body == body)
             return dispatch_table[i].fn(ctx, req, why);
     }
     *why = "this message is not a request a node may send to the broker";

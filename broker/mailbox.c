@@ -7,6 +7,7 @@
 
 #include "broker_limits.h"
 #include "bstore.h"
+#include "clock.h"
 #include "log.h"
 #include "pairhold.h"
 #include "records.pb-c.h"
@@ -27,6 +28,7 @@ struct mailbox {
     store_t *store; /* borrowed */
     mailbox_config_t cfg;
     pairhold_t *holds; /* pairs kept in order while their recipient is full */
+    uid_pool_t ids;    /* randomness of the broker-made msg_ids */
 };
 
 /* One msgids entry, decoded. */
@@ -44,6 +46,7 @@ mailbox_new(store_t *store, const mailbox_config_t *cfg)
     self->store = store;
     self->cfg = *cfg;
     self->holds = pairhold_new(BROKER_HOLD_IDLE_MS);
+    uid_pool_init(&self->ids);
     return self;
 }
 
@@ -274,6 +277,39 @@ mailbox_enqueue(
 
 /* ---- receipts and finishing --------------------------------------------------------------- */
 
+/* Queues `mail` (its `to` set) as broker-made mail under a new time-ordered msg_id. */
+static int
+mailbox_broker_mail(
+    mailbox_t *self, MDB_txn *txn, Refnet__Mail *mail, const char *handoff_id, uint64_t now_ms)
+{
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    uint8_t id[UID_MSGID_LEN], *frame = NULL;
+    size_t len = 0;
+    uint64_t qseq;
+    /* As wire_stamp(), with a time-ordered id from the pool (no system call per receipt). */
+    uid_msgid_ordered(&self->ids, id);
+    env.version = WIRE_VERSION;
+    env.msg_id.data = id;
+    env.msg_id.len = UID_MSGID_LEN;
+    env.sent_at_ms = clock_now_ms();
+    mail->stored_at_ms = now_ms;
+    env.body_case = REFNET__ENVELOPE__BODY_MAIL;
+    env.mail = mail;
+    int rc = wire_encode(&env, &frame, &len);
+    if (rc)
+        return rc;
+    mailbox_item_t item = { .to = mail->to,
+                            .sender = "",
+                            .msg_id = id,
+                            .frame = frame,
+                            .len = len,
+                            .handoff_id = handoff_id,
+                            .over_limit_ok = true };
+    rc = mailbox_enqueue(self, txn, &item, now_ms, &qseq);
+    free(frame);
+    return rc;
+}
+
 /* Queues a broker-made Mail{receipt} for `qm`'s sender about message `msg_id`;
  * delivered_at_ms 0 means it expired undelivered. */
 static int
@@ -285,41 +321,56 @@ mailbox_receipt(mailbox_t *self,
                 uint64_t delivered_at,
                 uint64_t now_ms)
 {
-    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
     Refnet__Mail mail = REFNET__MAIL__INIT;
     Refnet__Receipt receipt = REFNET__RECEIPT__INIT;
-    uint8_t id[UID_MSGID_LEN], *frame = NULL;
-    size_t len = 0;
-    uint64_t qseq;
-    wire_stamp(&env, id);
     receipt.msg_id.data = (uint8_t *)msg_id;
     receipt.msg_id.len = UID_MSGID_LEN;
     receipt.recipient = (char *)recipient;
     receipt.delivered_at_ms = delivered_at;
     receipt.handoff_id = qm->handoff_id;
     mail.to = qm->sender;
-    mail.stored_at_ms = now_ms;
     mail.content_case = REFNET__MAIL__CONTENT_RECEIPT;
     mail.receipt = &receipt;
-    env.body_case = REFNET__ENVELOPE__BODY_MAIL;
-    env.mail = &mail;
-    int rc = wire_encode(&env, &frame, &len);
-    if (rc)
-        return rc;
-    mailbox_item_t item = { .to = qm->sender,
-                            .sender = "",
-                            .msg_id = id,
-                            .frame = frame,
-                            .len = len,
-                            .handoff_id = qm->handoff_id,
-                            .over_limit_ok = true };
-    rc = mailbox_enqueue(self, txn, &item, now_ms, &qseq);
-    free(frame);
+    return mailbox_broker_mail(self, txn, &mail, qm->handoff_id, now_ms);
+}
+
+int
+mailbox_receipts(mailbox_t *self,
+                 MDB_txn *txn,
+                 const char *sender,
+                 const char *recipient,
+                 const mailbox_receipt_t *items,
+                 size_t n,
+                 uint64_t now_ms)
+{
+    Refnet__Mail mail = REFNET__MAIL__INIT;
+    Refnet__Receipts batch = REFNET__RECEIPTS__INIT;
+    if (n == 0 || n > WIRE_MAX_ACK_IDS)
+        return REFNET_EINVAL;
+    Refnet__Receipt *receipts = xcalloc(n, sizeof *receipts);
+    Refnet__Receipt **ptrs = xcalloc(n, sizeof *ptrs);
+    for (size_t i = 0; i < n; i++) {
+        refnet__receipt__init(&receipts[i]);
+        receipts[i].msg_id.data = (uint8_t *)items[i].msg_id;
+        receipts[i].msg_id.len = UID_MSGID_LEN;
+        receipts[i].recipient = (char *)recipient;
+        receipts[i].delivered_at_ms = now_ms;
+        receipts[i].handoff_id = (char *)items[i].handoff_id;
+        ptrs[i] = &receipts[i];
+    }
+    batch.n_receipts = n;
+    batch.receipts = ptrs;
+    mail.to = (char *)sender;
+    mail.content_case = REFNET__MAIL__CONTENT_RECEIPTS;
+    mail.receipts = &batch;
+    int rc = mailbox_broker_mail(self, txn, &mail, "", now_ms);
+    free(ptrs);
+    free(receipts);
     return rc;
 }
 
 /* Takes a queued message out of its queue and marks its msg_id `state` until the retention
- * time. */
+ * time; with state MAILBOX_UNKNOWN, forgets the msg_id at once. */
 static int
 mailbox_finish(mailbox_t *self,
                MDB_txn *txn,
@@ -339,6 +390,8 @@ mailbox_finish(mailbox_t *self,
         rc = mailbox_qstate_put(self, txn, agency, next, depth ? depth - 1 : 0);
     if (!rc)
         rc = mailbox_expiry_del(self, txn, rec->when, msg_id);
+    if (state == MAILBOX_UNKNOWN)
+        return rc ? rc : store_del(txn, mailbox_db(self, BSTORE_MSGIDS), msg_id, UID_MSGID_LEN);
     rec->state = state;
     rec->when = now_ms + self->cfg.done_retention_ms;
     if (!rc)
@@ -382,13 +435,14 @@ mailbox_ack(mailbox_t *self,
     if (!mailbox_qkey_split(rec.qkey, rec.qkey_len, agency, &out->qseq))
         return REFNET_EDECODE;
     rc = mailbox_load(self, txn, &rec, &pb);
-    if (!rc)
-        rc = mailbox_finish(self, txn, msg_id, &rec, MAILBOX_DONE, now_ms);
     const Refnet__QueuedMail *qm = rc ? NULL : (const Refnet__QueuedMail *)pbuf_msg(pb);
-    if (qm && qm->sender[0]) {
-        rc = mailbox_receipt(self, txn, qm, msg_id, acker, now_ms, now_ms);
-        if (!rc)
-            snprintf(out->receipt_to, sizeof out->receipt_to, "%s", qm->sender);
+    /* Broker-made mail (a receipt) has no sender: nobody can resend it, nothing is owed. */
+    if (qm)
+        rc = mailbox_finish(self, txn, msg_id, &rec, qm->sender[0] ? MAILBOX_DONE : MAILBOX_UNKNOWN,
+                            now_ms);
+    if (qm && !rc) {
+        snprintf(out->receipt_to, sizeof out->receipt_to, "%s", qm->sender);
+        snprintf(out->handoff_id, sizeof out->handoff_id, "%s", qm->handoff_id);
     }
     pbuf_destroy(&pb);
     return rc;

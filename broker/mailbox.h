@@ -13,10 +13,14 @@
  *   dead    msg_id -> QueuedMail of a message whose TTL ran out before an ack. It is kept as
  *           long as a finished msg_id (done_retention_ms), then pruned with it.
  *
- * On ack the message leaves its queue, its msg_id becomes done, and a Mail{receipt} made by the
- * broker is queued for the original sender (broker-made mail has no sender and gets no
- * receipt). When a message expires, it moves to "dead" and its sender is sent the same kind
- * of receipt with delivered_at_ms = 0, meaning "expired undelivered".
+ * On ack the message leaves its queue and its msg_id becomes done; the caller then queues one
+ * broker-made Mail{receipts} per original sender for all the messages one Ack settled
+ * (mailbox_receipts; broker-made mail has no sender and gets no receipt). The msg_id of a
+ * broker-made mail is forgotten at once on ack instead of being kept as done: no node can
+ * resend it, so a done entry would only cost a write now and a delete in a month. When a
+ * message expires, it moves to "dead" and its sender is sent a Mail{receipt} with
+ * delivered_at_ms = 0, meaning "expired undelivered". Broker-made msg_ids are time-ordered
+ * (uid_msgid_ordered), so their index entries land at its end.
  *
  * mailbox_t holds only configuration; every function works in the caller's transaction and
  * the caller aborts it (or its child) on a non-zero return. One thread. */
@@ -64,8 +68,15 @@ typedef struct {
 /* What an ack did. */
 typedef struct {
     uint64_t qseq;                       /* queue seq of the acknowledged message */
-    char receipt_to[WIRE_MAX_IDENT + 1]; /* "" when no receipt was queued */
+    char receipt_to[WIRE_MAX_IDENT + 1]; /* its sender, owed a receipt; "" for broker-made mail */
+    char handoff_id[WIRE_MAX_IDENT + 1]; /* the handoff it belonged to, "" if none */
 } mailbox_ack_t;
+
+/* One message of a Mail{receipts}. */
+typedef struct {
+    uint8_t msg_id[UID_MSGID_LEN];
+    char handoff_id[WIRE_MAX_IDENT + 1];
+} mailbox_receipt_t;
 
 /* Called by mailbox_sweep for each expired message, with the agency a receipt was queued
  * for ("" when none). */
@@ -95,15 +106,26 @@ int mailbox_admit(mailbox_t *self,
  * REFNET_EQUEUEFULL, REFNET_EEXIST (msg_id already known), REFNET_EINVAL or a store error. */
 int mailbox_enqueue(
     mailbox_t *self, MDB_txn *txn, const mailbox_item_t *item, uint64_t now_ms, uint64_t *qseq);
-/* Records that `acker` committed `msg_id`: removes it from acker's queue and queues the
- * sender's receipt. Returns 0, REFNET_ENOTFOUND when the id is unknown, already finished or
- * not in acker's mailbox (nothing changes then), or a store error. */
+/* Records that `acker` committed `msg_id`: removes it from acker's queue and says in *out
+ * which sender is owed a receipt (queued by the caller with mailbox_receipts). Returns 0,
+ * REFNET_ENOTFOUND when the id is unknown, already finished or not in acker's mailbox (nothing
+ * changes then), or a store error. */
 int mailbox_ack(mailbox_t *self,
                 MDB_txn *txn,
                 const char *acker,
                 const uint8_t *msg_id,
                 uint64_t now_ms,
                 mailbox_ack_t *out);
+/* Queues for `sender` one broker-made Mail{receipts} saying that `recipient` committed the
+ * `n` messages of `items` (1 to WIRE_MAX_ACK_IDS) at `now_ms`. It is never refused for a full
+ * mailbox. Returns 0, REFNET_EINVAL for a bad count, or a store error. */
+int mailbox_receipts(mailbox_t *self,
+                     MDB_txn *txn,
+                     const char *sender,
+                     const char *recipient,
+                     const mailbox_receipt_t *items,
+                     size_t n,
+                     uint64_t now_ms);
 /* Calls `fn` for each unexpired message of `agency` with a seq above `after`, in FIFO order,
  * until it returns false. Returns 0 or a store error. */
 int mailbox_scan(mailbox_t *self,

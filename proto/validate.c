@@ -803,6 +803,24 @@ validate_receipt_at(const Refnet__Receipt *r, const char *path, char *why)
     return rc;
 }
 
+/* Several receipts in one mail (the broker's answer to one Ack): 1 to WIRE_MAX_ACK_IDS, each
+ * a valid receipt. */
+static int
+validate_receipts_at(const Refnet__Receipts *r, const char *path, char *why)
+{
+    int rc = check_count(path, "receipts", r->n_receipts, 1, WIRE_MAX_ACK_IDS, why);
+    for (size_t i = 0; rc == 0 && i < r->n_receipts; i++) {
+        char sub[VALIDATE_PATH_LEN];
+        /* A cut path only shortens the sentence of a refusal. */
+        if (snprintf(sub, sizeof sub, "%s.receipts[%zu]", path, i) >= (int)sizeof sub)
+            sub[sizeof sub - 1] = '\0';
+        if (!r->receipts[i])
+            return validate_fail(why, "%s is missing", sub);
+        rc = validate_receipt_at(r->receipts[i], sub, why);
+    }
+    return rc;
+}
+
 /* The handoff ids of a revocation or its acknowledgement. */
 static int
 validate_handoff_ids(const char *path, char *const *ids, size_t n, char *why)
@@ -860,6 +878,8 @@ validate_mail_at(const Refnet__Mail *mail, const char *path, char *why)
         return validate_handoff_at(mail->handoff, validate_subpath(sub, path, "handoff"), why);
     case REFNET__MAIL__CONTENT_RECEIPT:
         return validate_receipt_at(mail->receipt, validate_subpath(sub, path, "receipt"), why);
+    case REFNET__MAIL__CONTENT_RECEIPTS:
+        return validate_receipts_at(mail->receipts, validate_subpath(sub, path, "receipts"), why);
     case REFNET__MAIL__CONTENT_REVOCATION:
         return validate_revocation_at(mail->revocation, validate_subpath(sub, path, "revocation"),
                                       why);

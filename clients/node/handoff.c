@@ -351,7 +351,7 @@ handoff_start_found(MDB_txn *txn,
                           "agency %s has no sealing key vouched for by the broker yet, so its "
                           "person data cannot be sealed; nothing was sent",
                           h->receiver);
-    uid_new(h->id);
+    uid_new_ordered(h->id); /* time-ordered: appended to every handoff index, not scattered */
     if (rc == 0)
         rc = handoff_queue_request(txn, st, req, h, now, why);
     if (rc == 0)

@@ -186,6 +186,18 @@ inbound_apply_revocation(inbound_batch_t *b, const Refnet__Mail *mail, const uin
     return 0;
 }
 
+/* Records one delivery receipt on its handoff. Returns 0 or a storage error. */
+static int
+inbound_receipt(inbound_batch_t *b, const Refnet__Receipt *r)
+{
+    int rc = handoff_apply_receipt(b->txn, b->st, r, b->now);
+    if (rc == 0)
+        b->stats->receipts++;
+    else if (!inbound_is_storage_error(rc))
+        log_debug("inbound: receipt for unknown handoff %s", r->handoff_id);
+    return inbound_is_storage_error(rc) ? rc : 0;
+}
+
 /* Applies the content of a mail not seen before. Refusals are logged; storage errors
  * returned. */
 static int
@@ -196,13 +208,14 @@ inbound_apply_mail(inbound_batch_t *b, const Refnet__Mail *mail, const uint8_t *
     if (mail->content_case == REFNET__MAIL__CONTENT_REVOCATION ||
         mail->content_case == REFNET__MAIL__CONTENT_REVOCATION_ACK)
         return inbound_apply_revocation(b, mail, msg_id);
-    if (mail->content_case == REFNET__MAIL__CONTENT_RECEIPT) {
-        rc = handoff_apply_receipt(b->txn, b->st, mail->receipt, b->now);
-        if (rc == 0)
-            b->stats->receipts++;
-        else if (!inbound_is_storage_error(rc))
-            log_debug("inbound: receipt for unknown handoff %s", mail->receipt->handoff_id);
-        return inbound_is_storage_error(rc) ? rc : 0;
+    if (mail->content_case == REFNET__MAIL__CONTENT_RECEIPT)
+        return inbound_receipt(b, mail->receipt);
+    if (mail->content_case == REFNET__MAIL__CONTENT_RECEIPTS) {
+        /* The receipts of one Ack at the broker: each is applied as a Mail{receipt} is. */
+        rc = 0;
+        for (size_t i = 0; rc == 0 && i < mail->receipts->n_receipts; i++)
+            rc = inbound_receipt(b, mail->receipts->receipts[i]);
+        return rc;
     }
     handoff_packet_t packet = HANDOFF_PACKET_NONE;
     rc = handoff_receive(b->txn, b->st, b->self, mail, msg_id, b->seal_sk, b->now, why, &packet);

@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "node_limits.h"
 #include "nodedb.h"
 #include "refnet_error.h"
+#include "uid.h"
 #include "wire.h"
 
 /* Records are read back with the bounded decoder: an item is an envelope plus a little. */
@@ -52,7 +54,14 @@ outbox_add(MDB_txn *txn,
         rc = REFNET_EQUEUEFULL;
         goto out;
     }
-    wire_stamp(env, msg_id);
+    /* As wire_stamp(), with a time-ordered id: the broker's msg_id index, this node's outbox
+     * index and the recipient's "seen" index all grow at their end instead of at a random
+     * page each. */
+    uid_msgid_ordered(NULL, msg_id);
+    env->version = WIRE_VERSION;
+    env->msg_id.data = msg_id;
+    env->msg_id.len = UID_MSGID_LEN;
+    env->sent_at_ms = clock_now_ms();
     rc = wire_encode(env, &bytes, &len);
     if (rc != 0)
         goto out;

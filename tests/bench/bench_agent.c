@@ -73,12 +73,16 @@ bench_agent_get_u32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
-/* Bytes 0-3: the run's nonce; 4-7: random (from wire_stamp); 8-11: agent; 12-15: sequence. */
+/* Bytes 0-5: the time in ms, as a node's outbox ids have (uid_msgid_ordered), so the indexes
+ * keyed by msg_id see what they see with real nodes; 6-9: the run's nonce; 10-11: agent;
+ * 12-15: sequence. */
 static void
 bench_agent_stamp_id(const bench_agent_t *self, uint32_t seq, uint8_t id[UID_MSGID_LEN])
 {
-    bench_agent_put_u32(id, self->cfg.nonce);
-    bench_agent_put_u32(id + 8, self->cfg.index);
+    uid_msgid_ordered(NULL, id);
+    bench_agent_put_u32(id + 6, self->cfg.nonce);
+    id[10] = (uint8_t)(self->cfg.index >> 8);
+    id[11] = (uint8_t)self->cfg.index;
     bench_agent_put_u32(id + 12, seq);
 }
 
@@ -86,11 +90,21 @@ bench_agent_stamp_id(const bench_agent_t *self, uint32_t seq, uint8_t id[UID_MSG
 static bool
 bench_agent_seq(const bench_agent_t *self, const ProtobufCBinaryData *id, uint32_t *seq)
 {
-    if (id->len != UID_MSGID_LEN || bench_agent_get_u32(id->data) != self->cfg.nonce ||
-        bench_agent_get_u32(id->data + 8) != self->cfg.index)
+    if (id->len != UID_MSGID_LEN || bench_agent_get_u32(id->data + 6) != self->cfg.nonce ||
+        ((uint32_t)id->data[10] << 8 | id->data[11]) != (self->cfg.index & 0xffff))
         return false;
     *seq = bench_agent_get_u32(id->data + 12);
     return *seq < self->cfg.count;
+}
+
+/* A new handoff id, random as refnet-node makes them, or time-ordered when asked. */
+static void
+bench_agent_handoff_id(const bench_agent_t *self, char out[UID_STR_LEN])
+{
+    if (self->cfg.ordered_handoffs)
+        uid_new_ordered(out);
+    else
+        uid_new(out);
 }
 
 /* ---- frames ------------------------------------------------------------------------------- */
@@ -144,7 +158,7 @@ bench_agent_send_mail(bench_agent_t *self, uint32_t seq)
     Refnet__HandoffUpdate up = REFNET__HANDOFF_UPDATE__INIT;
     const bench_target_t *t = &self->cfg.targets[(self->cfg.index + seq) % self->cfg.ntargets];
     char handoff_id[UID_STR_LEN];
-    uid_new(handoff_id);
+    bench_agent_handoff_id(self, handoff_id);
     up.handoff_id = handoff_id;
     up.service_id = (char *)t->service;
     up.status = REFNET__HANDOFF_STATUS__HANDOFF_STATUS_REQUESTED;
@@ -252,6 +266,9 @@ bench_agent_mail(bench_agent_t *self, const Refnet__Envelope *env, uint64_t now_
 {
     if (env->mail->content_case == REFNET__MAIL__CONTENT_RECEIPT)
         bench_agent_receipt(self, env->mail->receipt, now_us);
+    else if (env->mail->content_case == REFNET__MAIL__CONTENT_RECEIPTS)
+        for (size_t i = 0; i < env->mail->receipts->n_receipts; i++)
+            bench_agent_receipt(self, env->mail->receipts->receipts[i], now_us);
     else
         self->counts.other++;
     bench_agent_ack(self, &env->msg_id); /* a node acknowledges all mail, applied or not */
@@ -301,7 +318,7 @@ bench_agent_size_packet(bench_agent_t *self)
     Refnet__HandoffUpdate up = REFNET__HANDOFF_UPDATE__INIT;
     uint8_t msg_id[UID_MSGID_LEN];
     char handoff_id[UID_STR_LEN];
-    uid_new(handoff_id);
+    bench_agent_handoff_id(self, handoff_id);
     up.handoff_id = handoff_id;
     up.service_id = (char *)self->cfg.targets[0].service;
     up.status = REFNET__HANDOFF_STATUS__HANDOFF_STATUS_REQUESTED;

@@ -45,6 +45,7 @@ typedef struct {
     uint32_t window;        /* messages sent and not yet receipted, at most */
     size_t size;            /* encoded size each Mail envelope is padded to (about) */
     uint64_t warmup;        /* the first `warmup` messages' latencies are not recorded */
+    bool ordered_handoffs;  /* time-ordered (v7) handoff ids instead of random (v4) ones */
     const bench_target_t *targets;
     size_t ntargets;
 } bench_agent_config_t;

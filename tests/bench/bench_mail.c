@@ -2,7 +2,7 @@
  *
  *   bench_mail --broker EP --broker-key KEY --from DIR... --to AGENCY=SERVICE...
  *              [--count N] [--window N] [--size BYTES] [--seconds S] [--warmup N]
- *              [--io-threads N] [--label TEXT]
+ *              [--io-threads N] [--label TEXT] [--ordered-handoffs]
  *
  * Each --from names a node folder made by `refnet-node init` and enrolled at the broker; this
  * program becomes that agency (bench_agent.h) without running its node. The agencies take turns
@@ -59,6 +59,7 @@ typedef struct {
     size_t size;
     uint64_t seconds;
     uint64_t warmup;
+    bool ordered_handoffs;
     int io_threads;
     const char *label;
 } mail_args_t;
@@ -89,6 +90,7 @@ static const char MAIL_USAGE[] =
     "  --size BYTES         size each envelope is padded to (default 200)\n"
     "  --seconds S          give up after S seconds (default 60)\n"
     "  --warmup N           leave each agency's first N messages out of the latencies\n"
+    "  --ordered-handoffs   time-ordered (UUID v7) handoff ids instead of random v4 ones\n"
     "  --io-threads N       ZeroMQ I/O threads (default 1)\n"
     "  --label TEXT         a name for the run, repeated in the RESULT line\n";
 
@@ -172,6 +174,9 @@ mail_parse_option(mail_args_t *a, int opt, const char *val)
     case 'l':
         a->label = val;
         return true;
+    case 'O':
+        a->ordered_handoffs = true;
+        return true;
     default:
         return mail_parse_number(a, opt, val);
     }
@@ -190,6 +195,7 @@ mail_parse(int argc, char **argv, mail_args_t *a)
                                           { "seconds", required_argument, NULL, 't' },
                                           { "warmup", required_argument, NULL, 'u' },
                                           { "io-threads", required_argument, NULL, 'i' },
+                                          { "ordered-handoffs", no_argument, NULL, 'O' },
                                           { "label", required_argument, NULL, 'l' },
                                           { "help", no_argument, NULL, 'h' },
                                           { NULL, 0, NULL, 0 } };
@@ -244,6 +250,7 @@ mail_open(mail_run_t *run, const mail_args_t *a)
                                      .window = a->window,
                                      .size = a->size,
                                      .warmup = a->warmup,
+                                     .ordered_handoffs = a->ordered_handoffs,
                                      .targets = a->to,
                                      .ntargets = a->nto };
         int rc = bench_agent_open(&run->agents[i], &cfg, run->receipt_lat, run->stored_lat);

@@ -458,11 +458,14 @@ test_mail_store_deliver_ack_receipt(void **state)
     send_ack(s2, id);
     pb = recv_body(s1, REFNET__ENVELOPE__BODY_MAIL, WAIT_MS);
     assert_non_null(pb);
-    assert_int_equal(ENV(pb)->mail->content_case, REFNET__MAIL__CONTENT_RECEIPT);
-    assert_memory_equal(ENV(pb)->mail->receipt->msg_id.data, id, 16);
-    assert_string_equal(ENV(pb)->mail->receipt->recipient, "a2");
-    assert_true(ENV(pb)->mail->receipt->delivered_at_ms > 0);
-    assert_string_equal(ENV(pb)->mail->receipt->handoff_id, HANDOFF);
+    /* One Mail{receipts} per sender and Ack. */
+    assert_int_equal(ENV(pb)->mail->content_case, REFNET__MAIL__CONTENT_RECEIPTS);
+    assert_int_equal(ENV(pb)->mail->receipts->n_receipts, 1);
+    const Refnet__Receipt *r = ENV(pb)->mail->receipts->receipts[0];
+    assert_memory_equal(r->msg_id.data, id, 16);
+    assert_string_equal(r->recipient, "a2");
+    assert_true(r->delivered_at_ms > 0);
+    assert_string_equal(r->handoff_id, HANDOFF);
     send_ack(s1, ENV(pb)->msg_id.data);
     pbuf_destroy(&pb);
     /* No second delivery of the resent message. */
@@ -480,6 +483,63 @@ test_mail_store_deliver_ack_receipt(void **state)
     assert_int_equal(k->stored, 2);
     assert_int_equal(k->duplicates, 1);
     assert_true(k->acked >= 1);
+    zsock_destroy(&s1);
+    zsock_destroy(&s2);
+}
+
+/* Waits for the Results answering the `n` ids; sets st[i] to each status (-1: none came). */
+static void
+results_for(zsock_t *s, uint8_t ids[][16], size_t n, int *st)
+{
+    size_t got = 0;
+    uint64_t deadline = clock_mono_ms() + WAIT_MS;
+    for (size_t i = 0; i < n; i++)
+        st[i] = -1;
+    while (got < n && clock_mono_ms() < deadline) {
+        pbuf_t *pb = recv_body(s, REFNET__ENVELOPE__BODY_RESULT, WAIT_MS);
+        if (!pb)
+            return;
+        const Refnet__Result *r = ENV(pb)->result;
+        for (size_t i = 0; i < n; i++) {
+            if (st[i] == -1 && r->ref.len == 16 && memcmp(r->ref.data, ids[i], 16) == 0) {
+                st[i] = (int)r->status;
+                got++;
+            }
+        }
+        pbuf_destroy(&pb);
+    }
+}
+
+/* A mail refused after it began writing (here by the state machine: a second REQUESTED of one
+ * handoff) cannot be undone alone in the batch's transaction: the broker applies the batch
+ * again, each request in a child transaction (broker.c). Whether the frames share a batch or
+ * not, every request gets the answer it gets alone and only the accepted mail is stored. */
+static void
+test_refusal_after_writes_keeps_other_outcomes(void **state)
+{
+    ctx_t *c = *state;
+    uint8_t ids[3][16];
+    int st[3];
+    zsock_t *s1 = session(c, c->a1, "a1");
+    zsock_t *s2 = session(c, c->a2, "a2");
+    assert_int_equal(publish(s2, "beds", NULL), REFNET__STATUS__STATUS_OK);
+    /* Back to back, so that they usually share one batch. */
+    send_handoff(s1, "a2", NULL, REFNET__HANDOFF_STATUS__HANDOFF_STATUS_REQUESTED, NULL, ids[0]);
+    send_handoff(s1, "a2", NULL, REFNET__HANDOFF_STATUS__HANDOFF_STATUS_REQUESTED, NULL, ids[1]);
+    send_handoff(s1, "a2", "a2", REFNET__HANDOFF_STATUS__HANDOFF_STATUS_REQUESTED, NULL, ids[2]);
+    results_for(s1, ids, 3, st);
+    assert_int_equal(st[0], REFNET__STATUS__STATUS_OK);
+    assert_true(st[1] != -1 && st[1] != REFNET__STATUS__STATUS_OK);
+    assert_int_equal(st[2], REFNET__STATUS__STATUS_FORBIDDEN);
+    pbuf_t *pb = recv_body(s2, REFNET__ENVELOPE__BODY_MAIL, WAIT_MS);
+    assert_non_null(pb);
+    assert_memory_equal(ENV(pb)->msg_id.data, ids[0], 16);
+    pbuf_destroy(&pb);
+    assert_null(recv_body(s2, REFNET__ENVELOPE__BODY_MAIL, QUIET_MS));
+    const counters_t *k = broker_counters(c->broker);
+    assert_int_equal(k->stored, 1);
+    assert_true(k->refused >= 2);
+    print_message("batches replayed: %llu\n", (unsigned long long)k->replays);
     zsock_destroy(&s1);
     zsock_destroy(&s2);
 }
@@ -835,6 +895,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_directory_fanout_ownership_and_catch_up, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_mail_store_deliver_ack_receipt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refusal_after_writes_keeps_other_outcomes, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_offline_recipient_reconnect_and_restart, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_bad_frames_are_answered, setup, teardown),

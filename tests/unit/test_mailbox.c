@@ -212,11 +212,58 @@ test_fifo_per_recipient(void **state)
     seen_free(&s);
 }
 
+static int
+receipts(ctx_t *c,
+         const char *sender,
+         const char *recipient,
+         const mailbox_receipt_t *items,
+         size_t n,
+         uint64_t now)
+{
+    MDB_txn *txn = NULL;
+    int rc = store_begin(c->fx->store, false, &txn);
+    if (!rc)
+        rc = mailbox_receipts(c->mb, txn, sender, recipient, items, n, now);
+    if (!rc)
+        return store_commit(&txn);
+    store_abort(&txn);
+    return rc;
+}
+
+/* Decodes delivered frame i, a Mail{receipts}, and checks that it has `n` receipts from
+ * `recipient` at `delivered_at`, the first of them for message `first` of handoff
+ * `handoff_id`. Copies the mail's msg_id to `mail_id`. */
+static void
+check_receipts(const seen_t *s,
+               size_t i,
+               size_t n,
+               const uint8_t first[16],
+               const char *handoff_id,
+               const char *recipient,
+               uint64_t delivered_at,
+               uint8_t mail_id[16])
+{
+    pbuf_t *pb = NULL;
+    assert_int_equal(wire_decode(s->frames[i], s->lens[i], &pb, NULL), 0);
+    const Refnet__Envelope *env = (const Refnet__Envelope *)pbuf_msg(pb);
+    assert_int_equal(env->body_case, REFNET__ENVELOPE__BODY_MAIL);
+    assert_int_equal(env->mail->content_case, REFNET__MAIL__CONTENT_RECEIPTS);
+    assert_string_equal(env->mail->from, "");
+    assert_int_equal(env->mail->receipts->n_receipts, n);
+    const Refnet__Receipt *r = env->mail->receipts->receipts[0];
+    assert_memory_equal(r->msg_id.data, first, 16);
+    assert_string_equal(r->recipient, recipient);
+    assert_int_equal(r->delivered_at_ms, delivered_at);
+    assert_string_equal(r->handoff_id, handoff_id);
+    memcpy(mail_id, env->msg_id.data, 16);
+    pbuf_destroy(&pb);
+}
+
 static void
 test_ack_makes_receipt(void **state)
 {
     ctx_t *c = *state;
-    uint8_t id[16];
+    uint8_t id[16], rid[16], rid2[16];
     mailbox_ack_t done;
     seen_t s = { 0 };
     uid_msgid(id);
@@ -228,16 +275,93 @@ test_ack_makes_receipt(void **state)
     assert_int_equal(depth(c, "b"), 1);
     assert_int_equal(ack(c, "b", id, T0 + 5, &done), 0);
     assert_string_equal(done.receipt_to, "a");
+    assert_string_equal(done.handoff_id, "");
     assert_int_equal(done.qseq, 1);
     assert_int_equal(depth(c, "b"), 0);
     assert_int_equal(state_of(c, id), MAILBOX_DONE);
     /* A second ack changes nothing. */
     assert_int_equal(ack(c, "b", id, T0 + 6, &done), REFNET_ENOTFOUND);
-    assert_int_equal(depth(c, "a"), 1);
+    /* The caller queues the receipts: one mail for several messages. */
+    assert_int_equal(depth(c, "a"), 0);
+    mailbox_receipt_t items[3] = { 0 };
+    for (size_t i = 0; i < 3; i++) {
+        if (i == 0)
+            memcpy(items[i].msg_id, id, 16);
+        else
+            uid_msgid(items[i].msg_id);
+        uid_new(items[i].handoff_id);
+    }
+    assert_int_equal(receipts(c, "a", "b", items, 0, T0 + 5), REFNET_EINVAL);
+    assert_int_equal(receipts(c, "a", "b", items, 3, T0 + 5), 0);
+    assert_int_equal(receipts(c, "a", "b", items, 1, T0 + 6), 0);
+    assert_int_equal(depth(c, "a"), 2);
     scan(c, "a", 0, T0 + 10, &s);
-    assert_int_equal(s.n, 1);
-    check_receipt(&s, 0, id, "b", T0 + 5);
+    assert_int_equal(s.n, 2);
+    check_receipts(&s, 0, 3, id, items[0].handoff_id, "b", T0 + 5, rid);
+    check_receipts(&s, 1, 1, id, items[0].handoff_id, "b", T0 + 6, rid2);
+    /* Broker-made ids are time-ordered: the later one's time prefix (6 bytes of ms) is not
+     * earlier; within one millisecond the random rest decides. */
+    assert_true(memcmp(rid, rid2, 6) <= 0);
+    /* Acknowledged, a receipt mail owes nothing and its id is forgotten at once. */
+    assert_int_equal(state_of(c, rid), MAILBOX_QUEUED);
+    assert_int_equal(ack(c, "a", rid, T0 + 11, &done), 0);
+    assert_string_equal(done.receipt_to, "");
+    assert_int_equal(state_of(c, rid), MAILBOX_UNKNOWN);
+    assert_int_equal(ack(c, "a", rid, T0 + 12, &done), REFNET_ENOTFOUND);
+    assert_int_equal(depth(c, "a"), 1);
     seen_free(&s);
+}
+
+/* Encodes `env` and returns what wire_decode (which validates) says of it. */
+static int
+decodes(const Refnet__Envelope *env)
+{
+    uint8_t *frame = NULL;
+    size_t len = 0;
+    pbuf_t *pb = NULL;
+    int rc = wire_encode(env, &frame, &len);
+    if (!rc)
+        rc = wire_decode(frame, len, &pb, NULL);
+    pbuf_destroy(&pb);
+    free(frame);
+    return rc;
+}
+
+/* A Mail{receipts} holds 1 to WIRE_MAX_ACK_IDS valid receipts (proto/validate.c). */
+static void
+test_receipts_are_validated(void **state)
+{
+    (void)state;
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    Refnet__Mail mail = REFNET__MAIL__INIT;
+    Refnet__Receipts batch = REFNET__RECEIPTS__INIT;
+    Refnet__Receipt r = REFNET__RECEIPT__INIT;
+    Refnet__Receipt *many[WIRE_MAX_ACK_IDS + 1];
+    uint8_t id[16], mid[16];
+    uid_msgid(id);
+    wire_stamp(&env, mid);
+    r.msg_id.data = id;
+    r.msg_id.len = 16;
+    r.recipient = (char *)"b";
+    r.delivered_at_ms = T0;
+    r.handoff_id = (char *)"";
+    for (size_t i = 0; i <= WIRE_MAX_ACK_IDS; i++)
+        many[i] = &r;
+    mail.to = (char *)"a";
+    mail.content_case = REFNET__MAIL__CONTENT_RECEIPTS;
+    mail.receipts = &batch;
+    env.body_case = REFNET__ENVELOPE__BODY_MAIL;
+    env.mail = &mail;
+    batch.receipts = many;
+    batch.n_receipts = WIRE_MAX_ACK_IDS;
+    assert_int_equal(decodes(&env), 0);
+    batch.n_receipts = 0;
+    assert_int_not_equal(decodes(&env), 0);
+    batch.n_receipts = WIRE_MAX_ACK_IDS + 1;
+    assert_int_not_equal(decodes(&env), 0);
+    batch.n_receipts = 2;
+    r.msg_id.len = 15; /* each receipt is checked as a Mail.receipt is */
+    assert_int_not_equal(decodes(&env), 0);
 }
 
 static void
@@ -283,6 +407,9 @@ test_queue_full(void **state)
         assert_int_equal(put(c, "b", "a", id, 1, 0, T0), 0);
     }
     assert_int_equal(ack(c, "b", first, T0, &done), 0);
+    mailbox_receipt_t item = { 0 };
+    memcpy(item.msg_id, first, 16);
+    assert_int_equal(receipts(c, "a", "b", &item, 1, T0), 0);
     assert_int_equal(depth(c, "a"), 4);
     assert_int_equal(depth(c, "b"), 2);
     uid_msgid(id);
@@ -451,6 +578,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_fifo_per_recipient, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ack_makes_receipt, setup, teardown),
+        cmocka_unit_test(test_receipts_are_validated),
         cmocka_unit_test_setup_teardown(test_duplicate_msg_id_is_not_requeued, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_full, setup_small, teardown),
         cmocka_unit_test_setup_teardown(test_admit_keeps_pairs_in_order, setup_small, teardown),

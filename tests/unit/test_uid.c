@@ -1,4 +1,4 @@
-/* test_uid: UUID v4 and message ids.
+/* test_uid: UUID v4 and v7 and message ids (random and time-ordered).
  *
  * Checks the canonical form, the version and variant bits, that ids do not repeat, and the
  * edge cases of uid_is_uuid(), which validates handoff ids arriving from the network. */
@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -98,6 +99,47 @@ test_msgid(void **state)
     assert_int_equal(strlen(hex), 32);
 }
 
+/* Time-ordered ids: later ids sort after earlier ones (within a millisecond the random part
+ * decides, so the check waits for the clock to move), the time is the first 6 bytes, ids do
+ * not repeat, and a pool hands out fresh bytes across its refills. */
+static void
+test_msgid_ordered(void **state)
+{
+    (void)state;
+    uid_pool_t pool;
+    uint8_t first[UID_MSGID_LEN], a[UID_MSGID_LEN], b[UID_MSGID_LEN];
+    uid_pool_init(&pool);
+    uid_msgid_ordered(&pool, first);
+    memcpy(a, first, sizeof a);
+    /* Over a thousand ids: the 4 KiB pool is refilled a few times. */
+    for (int i = 0; i < 1200; i++) {
+        uid_msgid_ordered(i % 2 ? &pool : NULL, b);
+        assert_memory_not_equal(a, b, UID_MSGID_LEN);
+        assert_true(memcmp(a, b, 6) <= 0); /* the time never goes back */
+        memcpy(a, b, sizeof a);
+    }
+    struct timespec ts = { 0, 3 * 1000 * 1000 };
+    nanosleep(&ts, NULL);
+    uid_msgid_ordered(&pool, b);
+    assert_true(memcmp(first, b, UID_MSGID_LEN) < 0);
+    assert_true(memcmp(first + 6, b + 6, 10) != 0);
+}
+
+static void
+test_new_ordered_is_v7(void **state)
+{
+    (void)state;
+    char a[UID_STR_LEN], b[UID_STR_LEN];
+    uid_new_ordered(a);
+    struct timespec ts = { 0, 3 * 1000 * 1000 };
+    nanosleep(&ts, NULL);
+    uid_new_ordered(b);
+    assert_true(uid_is_uuid(a));
+    assert_int_equal(a[14], '7');
+    assert_true(strchr("89ab", a[19]) != NULL);
+    assert_true(strcmp(a, b) < 0);
+}
+
 int
 main(void)
 {
@@ -107,6 +149,8 @@ main(void)
         cmocka_unit_test(test_is_uuid),
         cmocka_unit_test(test_derive_is_stable_v8),
         cmocka_unit_test(test_msgid),
+        cmocka_unit_test(test_msgid_ordered),
+        cmocka_unit_test(test_new_ordered_is_v7),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
