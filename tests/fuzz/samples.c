@@ -39,6 +39,7 @@ static const char *const SAMPLES_NAMES[SAMPLES_COUNT] = {
     [SAMPLES_SNAPSHOT_END] = "snapshot_end",
     [SAMPLES_DIGEST_REQUEST] = "digest_request",
     [SAMPLES_DIGEST] = "digest",
+    [SAMPLES_MAIL_RECEIPTS] = "mail_receipts",
 };
 
 const char *
@@ -234,6 +235,24 @@ samples_mail(samples_t *s, samples_kind_t kind)
         s->mail.stored_at_ms = SAMPLES_TIME_MS;
         s->mail.content_case = REFNET__MAIL__CONTENT_RECEIPT;
         s->mail.receipt = &s->receipt;
+    } else if (kind == SAMPLES_MAIL_RECEIPTS) {
+        refnet__receipts__init(&s->receipts);
+        for (size_t i = 0; i < 2; i++) {
+            Refnet__Receipt *r = &s->receipt_items[i];
+            refnet__receipt__init(r);
+            memset(s->ack_ids[i], 0x61 + (int)i, sizeof s->ack_ids[i]);
+            r->msg_id.data = s->ack_ids[i];
+            r->msg_id.len = sizeof s->ack_ids[i];
+            r->recipient = (char *)SAMPLES_PEER;
+            r->delivered_at_ms = SAMPLES_TIME_MS;
+            r->handoff_id = (char *)SAMPLES_HANDOFF_ID;
+            s->receipt_ptrs[i] = r;
+        }
+        s->receipts.n_receipts = 2;
+        s->receipts.receipts = s->receipt_ptrs;
+        s->mail.stored_at_ms = SAMPLES_TIME_MS;
+        s->mail.content_case = REFNET__MAIL__CONTENT_RECEIPTS;
+        s->mail.receipts = &s->receipts;
     } else {
         samples_handoff(s, kind == SAMPLES_MAIL_HANDOFF);
         s->mail.ttl_ms = 7ULL * 24 * 3600 * 1000;
@@ -499,6 +518,7 @@ samples_init(samples_t *s, samples_kind_t kind)
     case SAMPLES_MAIL_HANDOFF:
     case SAMPLES_MAIL_STATUS:
     case SAMPLES_MAIL_RECEIPT:
+    case SAMPLES_MAIL_RECEIPTS:
         samples_mail(s, kind);
         break;
     case SAMPLES_HELLO:

@@ -48,6 +48,7 @@ typedef enum {
     SAMPLES_SNAPSHOT_END,
     SAMPLES_DIGEST_REQUEST,
     SAMPLES_DIGEST,
+    SAMPLES_MAIL_RECEIPTS, /* several receipts in one mail */
     SAMPLES_COUNT
 } samples_kind_t;
 
@@ -93,6 +94,9 @@ typedef struct {
     Refnet__PersonPacket person;
     uint8_t packet[1024]; /* the encoded person, referenced by handoff.person_packet */
     Refnet__Receipt receipt;
+    Refnet__Receipts receipts;
+    Refnet__Receipt receipt_items[2];
+    Refnet__Receipt *receipt_ptrs[2];
 
     Refnet__Bye bye;
     Refnet__AgencyKey agency_key;
