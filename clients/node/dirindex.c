@@ -20,7 +20,7 @@
 /* Coarsest precision counted for planning (geohash_cover's coarsest). */
 #define GEO_PREC_MIN GEOHASH_COVER_MIN_PREC
 /* Format of the facets and keys; a different stored value makes the node rebuild. */
-#define DIRINDEX_VERSION 8
+#define DIRINDEX_VERSION 9
 /* A planned search expected to visit more candidates than this loads the available (or
  * accepting) set to drop candidates early (about 250 small reads at a million services). */
 #define DIRINDEX_GATE_MIN 256
@@ -185,11 +185,19 @@ dkset_sort_unique(dkset_t *s)
     s->n = out;
 }
 
+static bool
+dirindex_svc_available(const Refnet__Service *svc)
+{
+    return svc->intake && svc->intake->accepting && svc->capacity && svc->capacity->available > 0;
+}
+
 /* Every prefix of `code` that ends before a '-' or '.', and the whole code: the taxonomy
- * filters it matches (replica_taxonomy_match). */
+ * filters it matches (replica_taxonomy_match). Per cell, the key has a byte for "available
+ * and accepting" before the cell, so that a search for available services reads only theirs. */
 static void
 dirindex_taxonomy_terms(const Refnet__Service *svc, const char *cell, dkset_t *s)
 {
+    uint8_t avail = dirindex_svc_available(svc) ? 1 : 0;
     for (size_t i = 0; i < svc->n_taxonomy; i++) {
         const char *code = svc->taxonomy[i];
         size_t len = strlen(code);
@@ -201,6 +209,7 @@ dirindex_taxonomy_terms(const Refnet__Service *svc, const char *cell, dkset_t *s
             dkset_add(s, dk_term('x', pre, true));
             if (cell) {
                 dk_t k = dk_term('G', pre, true);
+                dk_byte(&k, avail);
                 dk_str(&k, cell);
                 dkset_add(s, k);
             }
@@ -711,7 +720,7 @@ dirindex_live(MDB_txn *txn, const store_t *st, size_t *out)
 /* One way to list candidates: key ranges that all start with one of `pre`. */
 typedef struct {
     char kind;
-    dk_t pre[DIRINDEX_MAX_CELLS];
+    dk_t pre[2 * DIRINDEX_MAX_CELLS]; /* 'G': two halves of each cell */
     size_t n_pre;
     size_t est;
     size_t word; /* the query word it lists, for 'w' */
@@ -770,13 +779,16 @@ dirindex_plan_geo(MDB_txn *txn, const store_t *st, search_t *x)
         return 0;
     dk_t xt = dk_term('x', q->taxonomy, true);
     rc = dirindex_read_count(txn, st, &xt, &tax);
-    for (size_t i = 0; i < x->n_cells; i++) {
-        t.pre[i] = dk_term('G', q->taxonomy, true);
-        dk_str(&t.pre[i], x->cells[i]);
-    }
-    t.n_pre = x->n_cells;
+    /* Available services only, or both halves of each cell. */
+    for (uint8_t avail = q->available ? 1 : 0; avail <= 1; avail++)
+        for (size_t i = 0; i < x->n_cells; i++) {
+            dk_t *k = &t.pre[t.n_pre++];
+            *k = dk_term('G', q->taxonomy, true);
+            dk_byte(k, avail);
+            dk_str(k, x->cells[i]);
+        }
     /* Services within the cells that carry the code: at most the smaller of the two. */
-    t.est = (tax < g.est ? tax : g.est) / 2;
+    t.est = (tax < g.est ? tax : g.est) / (q->available ? 4 : 2);
     dirindex_consider(x, &t);
     return rc;
 }

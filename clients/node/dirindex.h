@@ -8,9 +8,10 @@
  * docno, with empty values:
  *   'w' word 0x00 docno    case-folded word of the name, a taxonomy code or the description
  *   'x' code 0x00 docno    taxonomy code and each parent (the code cut before a '-' or '.')
- *   'G' code 0x00 cell docno   the same codes, per geohash cell (precision 6): taxonomy
- *                          within a radius reads only the cells that cover the circle; the
- *                          value is a copy of the facet
+ *   'G' code 0x00 a cell docno   the same codes, per geohash cell (precision 6), `a` 1
+ *                          for services available and accepting, else 0: taxonomy within a
+ *                          radius reads only the cells that cover the circle (for available
+ *                          services, only their half); the value is a copy of the facet
  *   'g' cell docno         geohash cell (precision 6) of located services; the value is a
  *                          copy of the facet, so a radius search reads neighbouring keys only
  *   'l' language 0x00 docno    language code, lower case; the value is a copy of the
