@@ -8,9 +8,11 @@
  *      filters (language, accepting, available, the minute of the week, the age), as bitmaps;
  *   2. the total is the set's size;
  *   3. the page comes from walking the 'N' keys (name order, the order every sort ends with)
- *      and stopping once it has enough; for the default order, ready services (available,
- *      accepting, fresh) come first, so the walk collects ready ones until it has a page of
- *      them, reading a facet only to tell fresh from stale. A small result is ranked whole.
+ *      and stopping once it has enough. For the default order, ready services (available,
+ *      accepting, fresh) come first: they are a set of their own, fresh ones taken from a
+ *      segment tree over the minute of each available service's last availability change;
+ *      few ready ones are ranked whole, many are walked in name order like the rest. A small
+ *      result is ranked whole.
  * Opening hours and ages are exact: a weekly period becomes nodes of a segment tree over the
  * 2,048 slots that hold a day's 1,440 minutes (at most two per level), an age bound the
  * nodes of one over ages 0..255 it excludes, and a point query is the union of one node per
