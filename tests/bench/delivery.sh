@@ -141,27 +141,10 @@ BENCH_LOGS=$T/logs
 # shellcheck source=lib.sh
 source "$ROOT/tests/bench/lib.sh"
 
-cleanup() {
-    local rc=$? f
-    set +e
-    stop_all
-    if ((rc != 0)); then
-        for f in "$T"/logs/*.log; do
-            [[ -s $f ]] || continue
-            printf '\n---- last 20 lines of %s ----\n' "${f#"$T"/}" >&2
-            tail -n 20 "$f" >&2
-        done
-    fi
-    if ((KEEP)); then
-        echo "delivery.sh: kept $T"
-    else
-        rm -rf "$T"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+BENCH_TMP=$T
+BENCH_KEEP=$KEEP
+BENCH_FAIL_LOGS="$T/logs/*.log"
+bench_traps
 
 die() {
     echo "delivery.sh: $*" >&2

@@ -118,15 +118,10 @@ stop_node() {
     NODE_PID=
 }
 
-cleanup() {
-    stop_all
-    if ((KEEP)); then
-        echo "kept: $T"
-    else
-        rm -rf "$T"
-    fi
-}
-trap cleanup EXIT
+BENCH_TMP=$T
+BENCH_KEEP=$KEEP
+BENCH_FAIL_LOGS="$T/*.log"
+bench_traps
 
 # ---------------------------------------------------------------------------------------------
 # A node folder (its broker is never started: search answers from the local replica)

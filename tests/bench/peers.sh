@@ -139,30 +139,15 @@ source "$ROOT/tests/bench/lib.sh"
 source "$ROOT/deploy/lib/net.sh"
 
 RABBIT_UP=0
-cleanup() {
-    local rc=$? f
-    set +e
+bench_on_exit() {
     if ((RABBIT_UP)); then
         rabbit timeout 60 "$RABBIT_BIN/rabbitmqctl" -n "$NODE" stop >>"$T/logs/rabbitmqctl.log" 2>&1
     fi
-    stop_all
-    if ((rc != 0)); then
-        for f in "$T"/logs/*.log; do
-            [[ -s $f ]] || continue
-            printf '\n---- last 20 lines of %s ----\n' "${f#"$T"/}" >&2
-            tail -n 20 "$f" >&2
-        done
-    fi
-    if ((KEEP)); then
-        echo "peers.sh: kept $T"
-    else
-        rm -rf "$T"
-    fi
-    exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+BENCH_TMP=$T
+BENCH_KEEP=$KEEP
+BENCH_FAIL_LOGS="$T/logs/*.log"
+bench_traps
 
 # The RabbitMQ node's environment: every file under $T, every socket on 127.0.0.1 (AMQP, the
 # Erlang distribution of the node and of rabbitmqctl, epmd), no plugins (no management
