@@ -960,6 +960,19 @@ validate_digest(const Refnet__DirDigest *m, char *why)
     return check_msgid("digest", "ref", &m->ref, true, why);
 }
 
+/* A batch's items are whole envelopes, decoded and validated one by one by wire_decode_item()
+ * when the receiver takes them; here only their number and presence are checked. */
+static int
+validate_batch(const Refnet__Batch *m, char *why)
+{
+    int rc = check_count("batch", "envelopes", m->n_envelopes, 1, WIRE_MAX_BATCH, why);
+    for (size_t i = 0; rc == 0 && i < m->n_envelopes; i++) {
+        if (m->envelopes[i].len == 0)
+            rc = validate_fail(why, "batch.envelopes[%zu] is empty", i);
+    }
+    return rc;
+}
+
 /* Dispatches on the body: one validator per body type. Bodies without fields to check (ping,
  * pong, sync, sync_done) are valid by construction, since every uint64 is acceptable. */
 static int
@@ -984,6 +997,8 @@ validate_body(const Refnet__Envelope *env, char *why)
         return validate_key_rotate(env->key_rotate, why);
     case REFNET__ENVELOPE__BODY_BYE:
         return validate_bye(env->bye, why);
+    case REFNET__ENVELOPE__BODY_BATCH:
+        return validate_batch(env->batch, why);
     case REFNET__ENVELOPE__BODY_PUBLISH:
         return validate_publish(env->publish, why);
     case REFNET__ENVELOPE__BODY_AVAILABILITY:

@@ -148,6 +148,95 @@ wire_encode(const Refnet__Envelope *env, uint8_t **out, size_t *out_len)
     return 0;
 }
 
+int
+wire_decode_item(const void *data, size_t len, pbuf_t **out, char why[WIRE_WHY_LEN])
+{
+    int rc = wire_decode(data, len, out, why);
+    if (rc == 0 &&
+        ((const Refnet__Envelope *)pbuf_msg(*out))->body_case == REFNET__ENVELOPE__BODY_BATCH) {
+        wire_why(why, "a batch item is itself a batch");
+        pbuf_destroy(out);
+        rc = REFNET_EINVAL;
+    }
+    return rc;
+}
+
+/* ---- batches ------------------------------------------------------------------------------ */
+
+/* Upper bound of an Envelope{batch}'s own bytes: version, msg_id, sent_at_ms and the batch
+ * field's tag and length. */
+#define WIRE_BATCH_HEAD 48
+
+static size_t
+wire_varint_len(size_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+void
+wire_batch_init(wire_batch_t *b)
+{
+    b->n = 0;
+    b->bytes = 0;
+}
+
+bool
+wire_batch_fits(const wire_batch_t *b, size_t len, size_t max)
+{
+    if (b->n == 0)
+        return true;
+    if (max > WIRE_MAX_FRAME)
+        max = WIRE_MAX_FRAME;
+    size_t item = 1 + wire_varint_len(len) + len;
+    return b->n < WIRE_MAX_BATCH && WIRE_BATCH_HEAD + b->bytes + item <= max;
+}
+
+void
+wire_batch_add(wire_batch_t *b, const uint8_t *frame, size_t len)
+{
+    assert(b->n < WIRE_MAX_BATCH);
+    b->items[b->n].data = (uint8_t *)frame;
+    b->items[b->n].len = len;
+    b->n++;
+    b->bytes += 1 + wire_varint_len(len) + len;
+}
+
+int
+wire_batch_encode(wire_batch_t *b, uid_pool_t *ids, uint8_t **out, size_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (b->n == 0)
+        return REFNET_EINVAL;
+    if (b->n == 1) {
+        *out = xmalloc(b->items[0].len);
+        memcpy(*out, b->items[0].data, b->items[0].len);
+        *out_len = b->items[0].len;
+        wire_batch_init(b);
+        return 0;
+    }
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    Refnet__Batch batch = REFNET__BATCH__INIT;
+    uint8_t id[UID_MSGID_LEN];
+    env.version = WIRE_VERSION;
+    uid_msgid_ordered(ids, id);
+    env.msg_id.data = id;
+    env.msg_id.len = UID_MSGID_LEN;
+    env.sent_at_ms = clock_now_ms();
+    batch.n_envelopes = b->n;
+    batch.envelopes = b->items;
+    env.body_case = REFNET__ENVELOPE__BODY_BATCH;
+    env.batch = &batch;
+    int rc = wire_encode(&env, out, out_len);
+    wire_batch_init(b);
+    return rc;
+}
+
 const char *
 wire_body_name(Refnet__Envelope__BodyCase body)
 {
@@ -180,6 +269,8 @@ wire_body_name(Refnet__Envelope__BodyCase body)
         return "key_rotate";
     case REFNET__ENVELOPE__BODY_BYE:
         return "bye";
+    case REFNET__ENVELOPE__BODY_BATCH:
+        return "batch";
     case REFNET__ENVELOPE__BODY_MAIL:
         return "mail";
     case REFNET__ENVELOPE__BODY_ACK:

@@ -56,6 +56,8 @@
 #define WIRE_SEAL_SIG_LEN 64
 /* Message ids per Ack: lets a node acknowledge a whole delivered batch in one frame. */
 #define WIRE_MAX_ACK_IDS 256
+/* Envelopes in one Batch frame (the frame itself stays within WIRE_MAX_FRAME). */
+#define WIRE_MAX_BATCH 256
 /* Capacity numbers: no single service has a million places; bounds arithmetic. */
 #define WIRE_MAX_CAPACITY 1000000
 /* Time to live a sender may ask for: 30 days. Longer than any useful warm handoff. */

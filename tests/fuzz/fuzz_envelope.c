@@ -73,6 +73,29 @@ fuzz_check_handoff(const Refnet__Envelope *env)
             abort();
 }
 
+/* A batch's items go through wire_decode_item() one by one, as the daemons take them. */
+static void
+fuzz_check_batch(const Refnet__Envelope *env)
+{
+    if (env->body_case != REFNET__ENVELOPE__BODY_BATCH)
+        return;
+    for (size_t i = 0; i < env->batch->n_envelopes; i++) {
+        pbuf_t *item = NULL;
+        char why[WIRE_WHY_LEN];
+        const ProtobufCBinaryData *b = &env->batch->envelopes[i];
+        if (wire_decode_item(b->data, b->len, &item, why) == 0) {
+            const Refnet__Envelope *e = (const Refnet__Envelope *)pbuf_msg(item);
+            if (e->body_case == REFNET__ENVELOPE__BODY_BATCH)
+                abort(); /* an item is never itself a batch */
+            fuzz_check_reencoding(e);
+            fuzz_check_handoff(e);
+        } else if (item || why[0] == '\0') {
+            abort();
+        }
+        pbuf_destroy(&item);
+    }
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -82,6 +105,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == 0) {
         fuzz_check_reencoding((const Refnet__Envelope *)pbuf_msg(pb));
         fuzz_check_handoff((const Refnet__Envelope *)pbuf_msg(pb));
+        fuzz_check_batch((const Refnet__Envelope *)pbuf_msg(pb));
     } else {
         /* A refusal always carries a sentence and never hands out a message. */
         if (pb || why[0] == '\0' || strlen(why) >= WIRE_WHY_LEN)

@@ -5,6 +5,7 @@
 #include "samples.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const SAMPLES_NAMES[SAMPLES_COUNT] = {
@@ -40,6 +41,7 @@ static const char *const SAMPLES_NAMES[SAMPLES_COUNT] = {
     [SAMPLES_DIGEST_REQUEST] = "digest_request",
     [SAMPLES_DIGEST] = "digest",
     [SAMPLES_MAIL_RECEIPTS] = "mail_receipts",
+    [SAMPLES_BATCH] = "batch",
 };
 
 const char *
@@ -492,6 +494,33 @@ samples_replication(samples_t *s, samples_kind_t kind)
     }
 }
 
+void samples_init(samples_t *s, samples_kind_t kind);
+
+/* A Batch of two encoded envelopes: a handoff mail and an ack. */
+static void
+samples_batch(samples_t *s)
+{
+    static const samples_kind_t kinds[2] = { SAMPLES_MAIL_HANDOFF, SAMPLES_ACK };
+    samples_t *item = calloc(1, sizeof *item);
+    if (!item)
+        abort();
+    refnet__batch__init(&s->batch);
+    for (size_t i = 0; i < 2; i++) {
+        samples_init(item, kinds[i]);
+        item->msg_id[0] = (uint8_t)(0xb0 + i); /* each item has its own msg_id */
+        size_t len = refnet__envelope__get_packed_size(&item->env);
+        if (len > sizeof s->batch_items[i])
+            abort();
+        s->batch_bins[i].len = refnet__envelope__pack(&item->env, s->batch_items[i]);
+        s->batch_bins[i].data = s->batch_items[i];
+    }
+    free(item);
+    s->batch.n_envelopes = 2;
+    s->batch.envelopes = s->batch_bins;
+    s->env.body_case = REFNET__ENVELOPE__BODY_BATCH;
+    s->env.batch = &s->batch;
+}
+
 void
 samples_init(samples_t *s, samples_kind_t kind)
 {
@@ -545,6 +574,9 @@ samples_init(samples_t *s, samples_kind_t kind)
     case SAMPLES_DIGEST_REQUEST:
     case SAMPLES_DIGEST:
         samples_replication(s, kind);
+        break;
+    case SAMPLES_BATCH:
+        samples_batch(s);
         break;
     default:
         samples_replies(s, kind);

@@ -49,6 +49,7 @@ typedef enum {
     SAMPLES_DIGEST_REQUEST,
     SAMPLES_DIGEST,
     SAMPLES_MAIL_RECEIPTS, /* several receipts in one mail */
+    SAMPLES_BATCH,         /* a handoff mail and an ack, encoded, in one Batch frame */
     SAMPLES_COUNT
 } samples_kind_t;
 
@@ -120,6 +121,10 @@ typedef struct {
     Refnet__DirDigestRequest digest_request;
     Refnet__DirDigest digest;
     uint8_t digest_bytes[32];
+
+    Refnet__Batch batch;
+    ProtobufCBinaryData batch_bins[2];
+    uint8_t batch_items[2][2048]; /* the encoded items, referenced by batch_bins */
 } samples_t;
 
 /* Fills `s` with a valid Envelope of the given kind (version 1, a fixed msg_id). The Envelope

@@ -534,6 +534,126 @@ test_body_names(void **state)
     }
 }
 
+/* ---- batches ------------------------------------------------------------------------------ */
+
+/* Encodes sample `kind` with its first msg_id byte set to `tag`. */
+static void
+encode_sample(samples_kind_t kind, uint8_t tag, uint8_t **out, size_t *len)
+{
+    samples_t *s = calloc(1, sizeof *s);
+    assert_non_null(s);
+    samples_init(s, kind);
+    s->msg_id[0] = tag;
+    assert_int_equal(wire_encode(&s->env, out, len), 0);
+    free(s);
+}
+
+/* Items packed by wire_batch_* come out of wire_decode + wire_decode_item byte for byte, in
+ * order; a batch of one is the item itself. */
+static void
+test_batch_roundtrip(void **state)
+{
+    (void)state;
+    static const samples_kind_t kinds[3] = { SAMPLES_MAIL_HANDOFF, SAMPLES_ACK, SAMPLES_PING };
+    uint8_t *items[3], *frame = NULL;
+    size_t lens[3], len = 0;
+    wire_batch_t b;
+    uid_pool_t ids;
+    uid_pool_init(&ids);
+    wire_batch_init(&b);
+    for (int i = 0; i < 3; i++) {
+        encode_sample(kinds[i], (uint8_t)(0xc0 + i), &items[i], &lens[i]);
+        assert_true(wire_batch_fits(&b, lens[i], WIRE_MAX_FRAME));
+        wire_batch_add(&b, items[i], lens[i]);
+    }
+    assert_int_equal(wire_batch_encode(&b, &ids, &frame, &len), 0);
+    assert_int_equal(b.n, 0);
+    pbuf_t *pb = NULL;
+    char why[WIRE_WHY_LEN];
+    assert_int_equal(wire_decode(frame, len, &pb, why), 0);
+    const Refnet__Envelope *env = (const Refnet__Envelope *)pbuf_msg(pb);
+    assert_int_equal(env->body_case, REFNET__ENVELOPE__BODY_BATCH);
+    assert_int_equal(env->msg_id.len, UID_MSGID_LEN);
+    assert_int_equal(env->batch->n_envelopes, 3);
+    for (int i = 0; i < 3; i++) {
+        const ProtobufCBinaryData *it = &env->batch->envelopes[i];
+        assert_int_equal(it->len, lens[i]);
+        assert_memory_equal(it->data, items[i], lens[i]);
+        pbuf_t *one = NULL;
+        assert_int_equal(wire_decode_item(it->data, it->len, &one, why), 0);
+        const Refnet__Envelope *e = (const Refnet__Envelope *)pbuf_msg(one);
+        assert_int_equal(e->msg_id.data[0], 0xc0 + i);
+        pbuf_destroy(&one);
+    }
+    /* An item that is itself a batch is refused by name. */
+    pbuf_t *nested = NULL;
+    assert_int_equal(wire_decode_item(frame, len, &nested, why), REFNET_EINVAL);
+    assert_null(nested);
+    assert_non_null(strstr(why, "batch"));
+    pbuf_destroy(&pb);
+    free(frame);
+    /* One item: the frame is the item's own bytes. */
+    wire_batch_add(&b, items[1], lens[1]);
+    assert_int_equal(wire_batch_encode(&b, &ids, &frame, &len), 0);
+    assert_int_equal(len, lens[1]);
+    assert_memory_equal(frame, items[1], len);
+    free(frame);
+    assert_int_equal(wire_batch_encode(&b, &ids, &frame, &len), REFNET_EINVAL);
+    for (int i = 0; i < 3; i++)
+        free(items[i]);
+}
+
+/* wire_batch_fits keeps a frame within WIRE_MAX_BATCH items and the byte limit, and the
+ * encoding it allowed always fits that limit. */
+static void
+test_batch_limits(void **state)
+{
+    (void)state;
+    uint8_t *item = NULL, *frame = NULL;
+    size_t len = 0, flen = 0;
+    encode_sample(SAMPLES_PING, 1, &item, &len);
+    wire_batch_t b;
+    wire_batch_init(&b);
+    while (wire_batch_fits(&b, len, WIRE_MAX_FRAME))
+        wire_batch_add(&b, item, len);
+    assert_int_equal(b.n, WIRE_MAX_BATCH);
+    assert_int_equal(wire_batch_encode(&b, NULL, &frame, &flen), 0);
+    assert_true(flen <= WIRE_MAX_FRAME);
+    pbuf_t *pb = NULL;
+    char why[WIRE_WHY_LEN];
+    assert_int_equal(wire_decode(frame, flen, &pb, why), 0);
+    pbuf_destroy(&pb);
+    free(frame);
+    /* A byte limit: the frame stays under it, whatever the item sizes. */
+    for (size_t max = 200; max <= 4000; max += 379) {
+        wire_batch_init(&b);
+        wire_batch_add(&b, item, len); /* an empty batch takes any item */
+        while (wire_batch_fits(&b, len, max))
+            wire_batch_add(&b, item, len);
+        assert_int_equal(wire_batch_encode(&b, NULL, &frame, &flen), 0);
+        assert_true(flen <= max || flen == len);
+        free(frame);
+    }
+    free(item);
+}
+
+/* The validator refuses an empty batch and an empty item. */
+static void
+test_batch_refused(void **state)
+{
+    (void)state;
+    samples_t *s = calloc(1, sizeof *s);
+    assert_non_null(s);
+    samples_init(s, SAMPLES_BATCH);
+    expect_ok(s);
+    s->batch.envelopes[1].len = 0;
+    expect_refused(s, REFNET_EINVAL, "batch.envelopes[1]");
+    samples_init(s, SAMPLES_BATCH);
+    s->batch.n_envelopes = 0;
+    expect_refused(s, REFNET_EINVAL, "batch");
+    free(s);
+}
+
 int
 main(void)
 {
@@ -557,6 +677,9 @@ main(void)
         cmocka_unit_test(test_unknown_fields_skipped),
         cmocka_unit_test(test_field_number_zero),
         cmocka_unit_test(test_body_names),
+        cmocka_unit_test(test_batch_roundtrip),
+        cmocka_unit_test(test_batch_limits),
+        cmocka_unit_test(test_batch_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
