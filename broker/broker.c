@@ -22,6 +22,7 @@
 #include "keys.h"
 #include "log.h"
 #include "mailbox.h"
+#include "packer.h"
 #include "path.h"
 #include "presence.h"
 #include "pump.h"
@@ -33,14 +34,21 @@
 #include "wire.h"
 #include "xmalloc.h"
 
-/* One frame of a group commit: received, authenticated and decoded once (broker_frame), then
- * applied; applied a second time only when the batch is replayed (broker_batch). */
+/* One request of a group commit: received, authenticated and decoded once (broker_frame), then
+ * applied; applied a second time only when the batch is replayed (broker_batch). A frame holds
+ * one request, or a Batch of several: its items take the slots after the frame's own, and
+ * their `rid` points at the carrying slot's routing id. */
 typedef struct {
     bsock_msg_t m;
     bool open;                       /* `m` holds a received message */
+    const zmq_msg_t *rid;            /* routing id of the sender: &m.rid or the carrier's */
     pbuf_t *pb;                      /* the decoded request; NULL when the frame was refused */
     char agency[WIRE_MAX_IDENT + 1]; /* its sender */
 } broker_slot_t;
+
+/* Slots: a group commit stops reading at BROKER_BATCH requests, and the last frame read may be
+ * a Batch of up to WIRE_MAX_BATCH. */
+#define BROKER_SLOTS (BROKER_BATCH + WIRE_MAX_BATCH)
 
 struct broker {
     broker_config_t cfg;
@@ -55,7 +63,8 @@ struct broker {
     presence_t *presence;
     mailbox_t *mailbox;
     batch_t *batch;
-    broker_slot_t *slots; /* BROKER_BATCH frames of the group commit under way */
+    packer_t *packer;     /* the batch's replies packed per peer that takes Batch frames */
+    broker_slot_t *slots; /* BROKER_SLOTS requests of the group commit under way */
     shun_t *shun;         /* agencies told Bye: their frames are dropped unanswered */
     zactor_t *auth;
     zsock_t *router;
@@ -211,7 +220,8 @@ broker_open_state(broker_t *self)
     self->presence = presence_new(self->cfg.heartbeat_ms);
     self->mailbox = mailbox_new(self->store, &mc);
     self->batch = batch_new();
-    self->slots = xcalloc(BROKER_BATCH, sizeof *self->slots);
+    self->slots = xcalloc(BROKER_SLOTS, sizeof *self->slots);
+    self->packer = packer_new();
     self->shun = shun_new();
     broker_seed_presence(self);
     return 0;
@@ -256,6 +266,7 @@ broker_destroy(broker_t **self_p)
     zsock_destroy(&self->router);
     zactor_destroy(&self->auth);
     batch_destroy(&self->batch);
+    packer_destroy(&self->packer);
     free(self->slots);
     shun_destroy(&self->shun);
     mailbox_destroy(&self->mailbox);
@@ -492,9 +503,74 @@ broker_sender(broker_t *self, const char *key, uint64_t mono)
     return agencies_by_key(self->agencies, key);
 }
 
-/* Authenticates and decodes one received frame into `slot`. A frame that cannot be applied is
- * answered (or dropped, for a shunned agency) here and leaves slot->pb NULL. */
+/* Checks a decoded request against the broker's frame limit and takes it into `slot` (which
+ * then owns `pb`), or refuses it. */
 static void
+broker_take(broker_t *self,
+            broker_slot_t *slot,
+            presence_peer_t *peer,
+            pbuf_t *pb,
+            size_t len,
+            uint64_t mono)
+{
+    const Refnet__Envelope *env = (const Refnet__Envelope *)pbuf_msg(pb);
+    char why[WIRE_WHY_LEN];
+    log_debug("%s from %s", wire_body_name(env->body_case), peer->agency);
+    if (len > self->cfg.max_frame) {
+        /* Decoded first so that the answer names the request: the sender settles its outbox
+         * item instead of resending it forever. */
+        snprintf(why, sizeof why, "a frame of %zu bytes is over this broker's limit of %zu", len,
+                 self->cfg.max_frame);
+        broker_refuse(self, slot->rid, &env->msg_id, REFNET__STATUS__STATUS_TOO_LARGE, why);
+        broker_bad_frame(self, peer, why, mono);
+        pbuf_destroy(&pb);
+        return;
+    }
+    snprintf(slot->agency, sizeof slot->agency, "%s", peer->agency);
+    slot->pb = pb;
+}
+
+/* Takes the items of a Batch frame received in `carrier` into the slots from `carrier` on,
+ * each decoded and checked as if it had come alone. A refused item takes no slot; an agency
+ * shunned on the way loses the rest. Returns the number of slots used (0 when none). */
+static size_t
+broker_expand(broker_t *self,
+              broker_slot_t *carrier,
+              presence_peer_t *peer,
+              const Refnet__Batch *batch,
+              uint64_t mono)
+{
+    static const ProtobufCBinaryData no_ref = { 0, NULL };
+    char why[WIRE_WHY_LEN];
+    size_t used = 0;
+    self->counters.batches_in++;
+    self->counters.frames += batch->n_envelopes - 1; /* the carrier counted once already */
+    for (size_t i = 0; i < batch->n_envelopes && !shun_active(self->shun, peer->agency, mono);
+         i++) {
+        const ProtobufCBinaryData *item = &batch->envelopes[i];
+        pbuf_t *pb = NULL;
+        int rc = wire_decode_item(item->data, item->len, &pb, why);
+        if (rc) {
+            broker_refuse(self, carrier->rid, &no_ref, broker_decode_status(rc), why);
+            broker_bad_frame(self, peer, why, mono);
+            continue;
+        }
+        broker_slot_t *slot = carrier + used;
+        if (slot != carrier) {
+            slot->open = false;
+            slot->rid = carrier->rid;
+            slot->pb = NULL;
+        }
+        broker_take(self, slot, peer, pb, item->len, mono);
+        used += slot->pb != NULL;
+    }
+    return used;
+}
+
+/* Authenticates and decodes one received frame into `slot`, and a Batch's items into the
+ * slots after it. A request that cannot be applied is answered (or dropped, for a shunned
+ * agency) here and takes no slot. Returns the number of slots used. */
+static size_t
 broker_frame(broker_t *self, broker_slot_t *slot, uint64_t now_ms, uint64_t mono)
 {
     static const ProtobufCBinaryData no_ref = { 0, NULL };
@@ -504,14 +580,14 @@ broker_frame(broker_t *self, broker_slot_t *slot, uint64_t now_ms, uint64_t mono
     self->counters.frames++;
     const agencies_entry_t *agency = broker_sender(self, m->user_id, mono);
     if (!agency) {
-        broker_refuse(self, &m->rid, &no_ref, REFNET__STATUS__STATUS_FORBIDDEN,
+        broker_refuse(self, slot->rid, &no_ref, REFNET__STATUS__STATUS_FORBIDDEN,
                       "this key is not enrolled as an agency");
-        return;
+        return 0;
     }
     if (shun_active(self->shun, agency->id, mono)) {
         /* Not even presence is updated: a shunned agency is offline to everyone. */
         self->counters.shunned_frames++;
-        return;
+        return 0;
     }
     presence_peer_t *peer = presence_touch(self->presence, agency->id, zmq_msg_data(&m->rid),
                                            zmq_msg_size(&m->rid), now_ms, mono);
@@ -520,24 +596,19 @@ broker_frame(broker_t *self, broker_slot_t *slot, uint64_t now_ms, uint64_t mono
     if (rc) {
         if (!m->well_formed)
             snprintf(why, sizeof why, "a message must be exactly one envelope frame");
-        broker_refuse(self, &m->rid, &no_ref, broker_decode_status(rc), why);
+        broker_refuse(self, slot->rid, &no_ref, broker_decode_status(rc), why);
         broker_bad_frame(self, peer, why, mono);
-        return;
+        return 0;
     }
     const Refnet__Envelope *env = (const Refnet__Envelope *)pbuf_msg(pb);
-    log_debug("%s from %s", wire_body_name(env->body_case), agency->id);
-    if (zmq_msg_size(&m->body) > self->cfg.max_frame) {
-        /* Decoded first so that the answer names the request: the sender settles its outbox
-         * item instead of resending it forever. */
-        snprintf(why, sizeof why, "a frame of %zu bytes is over this broker's limit of %zu",
-                 zmq_msg_size(&m->body), self->cfg.max_frame);
-        broker_refuse(self, &m->rid, &env->msg_id, REFNET__STATUS__STATUS_TOO_LARGE, why);
-        broker_bad_frame(self, peer, why, mono);
+    if (env->body_case == REFNET__ENVELOPE__BODY_BATCH) {
+        /* The frame is within WIRE_MAX_FRAME (wire_decode); max_frame applies to each item. */
+        size_t used = broker_expand(self, slot, peer, env->batch, mono);
         pbuf_destroy(&pb);
-        return;
+        return used;
     }
-    snprintf(slot->agency, sizeof slot->agency, "%s", agency->id);
-    slot->pb = pb;
+    broker_take(self, slot, peer, pb, zmq_msg_size(&m->body), mono);
+    return slot->pb != NULL;
 }
 
 /* Builds the request of a decoded slot. The sender and its presence entry are looked up again
@@ -553,7 +624,7 @@ broker_request(broker_t *self, broker_slot_t *slot, uint64_t now_ms, dispatch_re
                              .now_ms = now_ms };
     if (req->agency && req->peer)
         return true;
-    broker_refuse(self, &slot->m.rid, &env->msg_id, REFNET__STATUS__STATUS_FORBIDDEN,
+    broker_refuse(self, slot->rid, &env->msg_id, REFNET__STATUS__STATUS_FORBIDDEN,
                   "this key is not enrolled as an agency");
     return false;
 }
@@ -570,11 +641,11 @@ broker_apply_all(broker_t *self, MDB_txn *txn, size_t n, uint64_t now_ms, bool f
         if (!slot->pb || !broker_request(self, slot, now_ms, &req))
             continue;
         if (!txn)
-            broker_refuse(self, &slot->m.rid, &req.env->msg_id, REFNET__STATUS__STATUS_INTERNAL,
+            broker_refuse(self, slot->rid, &req.env->msg_id, REFNET__STATUS__STATUS_INTERNAL,
                           "the broker could not open its storage; the request was not applied");
         else if (!fast)
-            broker_apply(self, txn, &req, &slot->m.rid);
-        else if (!broker_apply_fast(self, txn, &req, &slot->m.rid))
+            broker_apply(self, txn, &req, slot->rid);
+        else if (!broker_apply_fast(self, txn, &req, slot->rid))
             return false;
     }
     return true;
@@ -582,14 +653,45 @@ broker_apply_all(broker_t *self, MDB_txn *txn, size_t n, uint64_t now_ms, bool f
 
 /* ---- group commit ------------------------------------------------------------------------- */
 
+/* Sends one frame of replies (packer_send_fn). */
 static void
-broker_send_reply(broker_t *self, const batch_entry_t *e)
+broker_send_frame(
+    void *arg, const uint8_t *rid, size_t rid_len, const uint8_t *frame, size_t len, size_t items)
 {
-    int rc = bsock_send(zsock_resolve(self->router), e->rid, e->rid_len, e->frame, e->len);
+    broker_t *self = arg;
+    int rc = bsock_send(zsock_resolve(self->router), rid, rid_len, frame, len);
     if (rc == BSOCK_BUSY)
         self->counters.peer_busy++; /* the node resends what it got no answer for */
     else if (rc)
         self->counters.peer_gone++;
+    else if (items > 1)
+        self->counters.batches_out++;
+}
+
+static void
+broker_send_reply(broker_t *self, const batch_entry_t *e)
+{
+    broker_send_frame(self, e->rid, e->rid_len, e->frame, e->len, 1);
+}
+
+/* The senders of the `n` requests in the slots whose session asked for Batch frames: their
+ * answers are packed. */
+static void
+broker_allow_packing(broker_t *self, size_t n)
+{
+    const zmq_msg_t *last = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const broker_slot_t *slot = &self->slots[i];
+        if (!slot->pb || slot->rid == last)
+            continue;
+        last = slot->rid;
+        const presence_peer_t *peer = presence_get(self->presence, slot->agency);
+        size_t len = zmq_msg_size((zmq_msg_t *)slot->rid);
+        /* Only the current session: a reply to an older routing id goes alone. */
+        if (peer && peer->batches && peer->rid_len == len &&
+            memcmp(peer->rid, zmq_msg_data((zmq_msg_t *)slot->rid), len) == 0)
+            packer_allow(self->packer, peer->rid, peer->rid_len);
+    }
 }
 
 /* Answers a durable reply's request with the commit's failure instead. */
@@ -618,8 +720,9 @@ broker_kick(broker_t *self, const batch_entry_t *e, uint64_t mono)
     peer->pending = true;
 }
 
-/* Sends what the batch queued: everything after a successful commit; after a failed one,
- * only the replies that did not depend on it, and errors for those that did. */
+/* Sends what the batch queued: everything after a successful commit, each peer's replies
+ * packed when it takes Batch frames; after a failed one, only the replies that did not depend
+ * on it, and errors for those that did, one per frame. */
 static void
 broker_flush(broker_t *self, int commit_rc, uint64_t mono)
 {
@@ -629,6 +732,9 @@ broker_flush(broker_t *self, int commit_rc, uint64_t mono)
         broker_unstored(self, 0);
     for (size_t i = 0; i < n; i++) {
         batch_entry_t *e = batch_at(self->batch, i);
+        if (e->kind == BATCH_REPLY && commit_rc == 0 &&
+            packer_add(self->packer, e->rid, e->rid_len, e->frame, e->len, broker_send_frame, self))
+            continue;
         if (e->kind == BATCH_REPLY && (commit_rc == 0 || !e->durable))
             broker_send_reply(self, e);
         else if (e->kind == BATCH_REPLY)
@@ -638,27 +744,34 @@ broker_flush(broker_t *self, int commit_rc, uint64_t mono)
         else if (e->kind == BATCH_KICK && commit_rc == 0)
             broker_kick(self, e, mono);
     }
+    packer_flush(self->packer, broker_send_frame, self);
     batch_clear(self->batch);
 }
 
-/* Receives up to BROKER_BATCH frames into the slots, authenticating and decoding each.
- * Returns how many slots it used. */
+/* Receives frames until BROKER_BATCH requests are in the slots (a Batch frame's items count
+ * one each), authenticating and decoding each. Returns how many slots it filled. */
 static size_t
 broker_receive(broker_t *self, uint64_t now_ms, uint64_t mono)
 {
     void *sock = zsock_resolve(self->router);
     size_t n = 0;
-    while (n < BROKER_BATCH) {
+    /* Refused frames take no slot but count here, so a flood of them cannot hold the loop. */
+    for (size_t frames = 0; n < BROKER_BATCH && frames < BROKER_BATCH; frames++) {
         broker_slot_t *slot = &self->slots[n];
         slot->pb = NULL;
+        slot->rid = &slot->m.rid;
         if (bsock_recv(sock, &slot->m) != 0) {
             bsock_msg_close(&slot->m);
             break;
         }
         slot->open = true;
-        n++;
-        if (zmq_msg_more(&slot->m.rid))
-            broker_frame(self, slot, now_ms, mono);
+        size_t used = zmq_msg_more(&slot->m.rid) ? broker_frame(self, slot, now_ms, mono) : 0;
+        /* A refused frame's answer holds a copy of its routing id: the slot is free again. */
+        n += used;
+        if (!used) {
+            bsock_msg_close(&slot->m);
+            slot->open = false;
+        }
     }
     return n;
 }
@@ -733,6 +846,8 @@ broker_batch(broker_t *self)
      * with the new key is never refused; the old key names no agency from now on. */
     if (!rc && self->counters.key_rotations != before.key_rotations)
         broker_check_enrolment(self);
+    if (!rc)
+        broker_allow_packing(self, n);
     broker_flush(self, rc, mono);
     broker_release(self, n);
 }

@@ -34,6 +34,8 @@ typedef struct {
     uint64_t key_rotations;   /* agencies that replaced their keys (KeyRotate) */
     uint64_t revocations;     /* agencies revoked through the admin socket */
     uint64_t replays;         /* batches applied again one request at a time (broker.c) */
+    uint64_t batches_in;      /* Batch frames received (each item also counts in `frames`) */
+    uint64_t batches_out;     /* Batch frames sent (answers and deliveries packed together) */
 } counters_t;
 
 /* Logs every counter (two INFO lines). */

@@ -170,6 +170,8 @@ dispatch_hello(const dispatch_ctx_t *ctx, const dispatch_req_t *req, const char 
     req->peer->syncing = false;
     req->peer->snapshot = false;
     presence_restart(req->peer, req->peer->last_seen_mono);
+    req->peer->batches = req->env->hello->batches;
+    welcome.batches = true; /* this broker takes Batch frames (broker_receive expands them) */
     welcome.agency_id = (char *)req->agency->id;
     welcome.agency_name = (char *)req->agency->name;
     welcome.dir_seq = head;

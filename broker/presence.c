@@ -86,6 +86,7 @@ presence_touch(presence_t *self,
     if (peer->rid_len != rid_len || memcmp(peer->rid, rid, rid_len) != 0) {
         memcpy(peer->rid, rid, rid_len);
         peer->rid_len = rid_len;
+        peer->batches = false; /* until this session's Hello says otherwise */
         peer->syncing = false;
         peer->snapshot = false;
         presence_restart(peer, mono);

@@ -44,6 +44,7 @@ typedef struct {
     uint64_t snap_seq;                   /* the head the snapshot started at */
     char snap_after[WIRE_MAX_IDENT + 1]; /* last id sent in a chunk ("" = none yet) */
     uint64_t bad_frames;                 /* misbehaviour: bad frames from this agency */
+    bool batches; /* its Hello said it takes Batch frames; reset by a new session */
 } presence_peer_t;
 
 /* Returns an empty table with heartbeat `heartbeat_ms`. */

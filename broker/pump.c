@@ -3,12 +3,14 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bsock.h"
 #include "dirhub.h"
 #include "log.h"
 #include "refnet_error.h"
 #include "wire.h"
+#include "xmalloc.h"
 
 /* Outcome of one send, for the callers' loops. */
 typedef enum { PUMP_SENT, PUMP_BUSY, PUMP_GONE } pump_sent_t;
@@ -131,21 +133,29 @@ pump_sync_step(const pump_ctx_t *ctx, presence_peer_t *peer, MDB_txn *txn)
 
 /* ---- mailbox delivery --------------------------------------------------------------------- */
 
+/* A peer that takes Batch frames gets its deliveries packed: copied here as mailbox_scan hands
+ * them out (each is valid during its callback only), sent as one frame when the next would
+ * not fit and at the end of the run. */
+typedef struct {
+    wire_batch_t batch;
+    uint64_t qseq[WIRE_MAX_BATCH]; /* mailbox seq of each item */
+    uint8_t *arena;                /* WIRE_MAX_FRAME bytes: the items' copies */
+    size_t used;
+} pump_pack_t;
+
 typedef struct {
     const pump_ctx_t *ctx;
     presence_peer_t *peer;
     uint64_t mono;
     pump_sent_t last;
+    pump_pack_t *pack; /* NULL: one frame per delivery */
 } pump_delivery_t;
 
-static bool
-pump_deliver_one(void *arg, uint64_t qseq, const uint8_t *frame, size_t len)
+/* Records the delivery of mailbox seq `qseq` as sent. */
+static void
+pump_delivered(pump_delivery_t *d, uint64_t qseq)
 {
-    pump_delivery_t *d = arg;
     presence_peer_t *peer = d->peer;
-    d->last = pump_send(d->ctx, peer, frame, len);
-    if (d->last != PUMP_SENT)
-        return false;
     /* The redelivery timer runs from the first send nothing acknowledged yet. */
     if (peer->inflight == 0)
         peer->progress_mono = d->mono;
@@ -156,18 +166,75 @@ pump_deliver_one(void *arg, uint64_t qseq, const uint8_t *frame, size_t len)
         peer->sent_max = qseq;
     peer->cursor = qseq;
     peer->inflight++;
-    return peer->inflight < d->ctx->window;
+}
+
+/* Sends the pack as one frame; its deliveries count as sent only when the frame went out. */
+static bool
+pump_pack_send(pump_delivery_t *d)
+{
+    pump_pack_t *p = d->pack;
+    size_t n = p->batch.n;
+    uint8_t *frame = NULL;
+    size_t len = 0;
+    if (n == 0)
+        return true;
+    p->used = 0;
+    if (wire_batch_encode(&p->batch, NULL, &frame, &len) != 0) {
+        d->last = PUMP_BUSY; /* cannot happen: the items were sized to fit */
+        return false;
+    }
+    d->last = pump_send(d->ctx, d->peer, frame, len);
+    free(frame);
+    if (d->last != PUMP_SENT)
+        return false;
+    if (n > 1)
+        d->ctx->counters->batches_out++;
+    for (size_t i = 0; i < n; i++)
+        pump_delivered(d, p->qseq[i]);
+    return true;
+}
+
+static bool
+pump_deliver_one(void *arg, uint64_t qseq, const uint8_t *frame, size_t len)
+{
+    pump_delivery_t *d = arg;
+    pump_pack_t *p = d->pack;
+    if (!p) {
+        d->last = pump_send(d->ctx, d->peer, frame, len);
+        if (d->last != PUMP_SENT)
+            return false;
+        pump_delivered(d, qseq);
+        return d->peer->inflight < d->ctx->window;
+    }
+    if (!wire_batch_fits(&p->batch, len, WIRE_MAX_FRAME) && !pump_pack_send(d))
+        return false;
+    memcpy(p->arena + p->used, frame, len);
+    wire_batch_add(&p->batch, p->arena + p->used, len);
+    p->qseq[p->batch.n - 1] = qseq;
+    p->used += len;
+    return d->peer->inflight + p->batch.n < d->ctx->window;
 }
 
 static pump_sent_t
 pump_deliver(
     const pump_ctx_t *ctx, presence_peer_t *peer, MDB_txn *txn, uint64_t now_ms, uint64_t mono)
 {
-    pump_delivery_t d = { ctx, peer, mono, PUMP_SENT };
+    pump_delivery_t d = { ctx, peer, mono, PUMP_SENT, NULL };
     if (peer->inflight >= ctx->window)
         return PUMP_SENT; /* an ack will kick the peer again */
+    if (peer->batches) {
+        d.pack = xcalloc(1, sizeof *d.pack);
+        d.pack->arena = xmalloc(WIRE_MAX_FRAME);
+        wire_batch_init(&d.pack->batch);
+    }
     int rc =
         mailbox_scan(ctx->mailbox, txn, peer->agency, peer->cursor, now_ms, pump_deliver_one, &d);
+    if (rc == 0 && d.pack && d.last == PUMP_SENT)
+        (void)pump_pack_send(&d);
+    if (d.pack) {
+        free(d.pack->arena);
+        free(d.pack);
+    }
     if (rc) {
         log_error("pump: reading %s's mailbox failed: %s", peer->agency, refnet_strerror(rc));
         return PUMP_BUSY;

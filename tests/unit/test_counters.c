@@ -82,7 +82,7 @@ test_log_names_every_counter(void **state)
         "stray_acks",    "receipts",        "expired",        "dir_changes",   "dir_updates",
         "commits",       "commit_failures", "peer_busy",      "peer_gone",     "admin_requests",
         "admin_refused", "shuns",           "shunned_frames", "key_rotations", "revocations",
-        "replays",
+        "replays",       "batches_in",      "batches_out",
     };
     assert_int_equal(sizeof names / sizeof names[0], sizeof(counters_t) / sizeof(uint64_t));
     counters_t c;
