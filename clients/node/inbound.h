@@ -1,10 +1,11 @@
 /* inbound: applies a batch of broker frames inside one LMDB write transaction.
  *
- * The node's loop (node.h) reads up to NODE_BATCH frames, hands each decoded Envelope to
- * inbound_envelope() with the same transaction, commits once (synced), and only then acts
- * on what the batch collected: Acks for the mail it applied, answers for local API requests
- * waiting on the broker, and a directory catch-up when a gap was seen. That ordering is the
- * "Titanic" rule: nothing is acknowledged before it is on disk.
+ * The node's loop (node.h) reads up to NODE_BATCH envelopes (the items of a Batch frame count
+ * one each: link.h hands them out one by one), hands each to inbound_envelope() with the
+ * same transaction, commits once (synced), and only then acts on what the batch collected:
+ * Acks for the mail it applied, answers for local API requests waiting on the broker, and a
+ * directory catch-up when a gap was seen. That ordering is the "Titanic" rule: nothing is
+ * acknowledged before it is on disk.
  *
  * The handlers are one table from Envelope body to function. Session frames (Welcome, Pong)
  * update the link; directory frames update the replica; Mail is applied exactly once (seen.h)

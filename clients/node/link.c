@@ -1,6 +1,12 @@
 /* link: the node's session with the broker (see link.h).
  *
- * Every `now` here is monotonic milliseconds (clock_mono_ms). */
+ * Every `now` here is monotonic milliseconds (clock_mono_ms).
+ *
+ * Batches: a received Batch frame is held (`held`) and its items are handed out one by one by
+ * link_recv, each decoded on its own, so that every item takes the path a lone frame takes.
+ * Outbox items leave through the pack (link_pack_t): while the broker's last Welcome said it
+ * takes batches, consecutive items share frames up to WIRE_MAX_FRAME bytes; otherwise the
+ * pack holds one item and sends it as itself. The window counts items either way. */
 #include "link.h"
 
 #include <errno.h>
@@ -28,6 +34,19 @@ typedef struct {
     uint64_t due; /* when to send it again */
 } link_slot_t;
 
+/* A pump or a resend packs at most the window's items, so a pack never holds more than one
+ * Batch can carry. */
+_Static_assert(NODE_OUTBOX_WINDOW <= WIRE_MAX_BATCH, "a window of items must fit one batch");
+
+/* Outbox items on their way into one frame. The batch borrows the encoded envelopes from the
+ * decoded records, which the pack owns until the frame is sent. */
+typedef struct {
+    wire_batch_t batch;
+    pbuf_t *rec[NODE_OUTBOX_WINDOW];
+    link_slot_t slot[NODE_OUTBOX_WINDOW];
+    size_t n;
+} link_pack_t;
+
 struct link {
     zsock_t *dealer;
     zsock_t *monitor;
@@ -49,6 +68,11 @@ struct link {
     link_stats_t stats;
     uint8_t box_pk[WIRE_SEAL_KEY_LEN]; /* announced in every Hello when has_box_pk */
     bool has_box_pk;
+    bool peer_batches; /* the session's Welcome said the broker takes Batch frames */
+    pbuf_t *held;      /* a received Batch whose items are being handed out, or NULL */
+    size_t held_next;  /* index of its next item */
+    link_pack_t pack;
+    uid_pool_t ids; /* msg_ids of the Batch frames sent */
 };
 
 static void
@@ -113,6 +137,8 @@ link_open(link_t **out,
     self->endpoint = xstrdup(endpoint);
     self->server_key = xstrdup(server_key);
     self->cert = cert;
+    wire_batch_init(&self->pack.batch);
+    uid_pool_init(&self->ids);
     int rc = link_open_sockets(self);
     if (rc)
         goto err;
@@ -137,6 +163,7 @@ link_destroy(link_t **self_p)
         return;
     link_t *self = *self_p;
     link_close_sockets(self);
+    pbuf_destroy(&self->held);
     free(self->endpoint);
     free(self->server_key);
     free(self);
@@ -155,12 +182,17 @@ link_monitor_socket(link_t *self)
     return zsock_resolve(self->monitor);
 }
 
-/* Sends one frame without blocking. Returns 0 or REFNET_EUNAVAIL (no connection or full). */
+/* Sends one frame of `nenv` envelopes without blocking. Returns 0 or REFNET_EUNAVAIL (no
+ * connection or full). */
 static int
-link_send_bytes(link_t *self, const void *data, size_t len)
+link_send_bytes(link_t *self, const void *data, size_t len, size_t nenv)
 {
     if (zmq_send(zsock_resolve(self->dealer), data, len, ZMQ_DONTWAIT) < 0)
         return REFNET_EUNAVAIL;
+    self->stats.frames_out++;
+    self->stats.envelopes_out += nenv;
+    if (nenv > 1)
+        self->stats.batches_out++;
     return 0;
 }
 
@@ -173,7 +205,7 @@ link_send_env(link_t *self, Refnet__Envelope *env)
     wire_stamp(env, msg_id);
     int rc = wire_encode(env, &bytes, &len);
     if (rc == 0)
-        rc = link_send_bytes(self, bytes, len);
+        rc = link_send_bytes(self, bytes, len, 1);
     free(bytes);
     return rc;
 }
@@ -196,6 +228,7 @@ link_send_hello(link_t *self, store_t *st, uint64_t now)
     Refnet__Hello hello = REFNET__HELLO__INIT;
     hello.dir_seq = link_head(st);
     hello.software = (char *)LINK_SOFTWARE;
+    hello.batches = true; /* link_recv expands Batch frames */
     if (self->has_box_pk) {
         hello.box_public_key.data = self->box_pk;
         hello.box_public_key.len = sizeof self->box_pk;
@@ -214,6 +247,7 @@ link_session_end(link_t *self, uint64_t now)
 {
     self->welcomed = false;
     self->syncing = false;
+    self->peer_batches = false;
     self->next_hello = now;
 }
 
@@ -279,6 +313,9 @@ link_on_event(link_t *self, store_t *st, uint16_t event, uint64_t now)
         if (self->welcomed)
             log_warn("link: connection to the broker lost; reconnecting");
         link_session_end(self, now);
+        /* The rest of a batch came in the session that ended (a Welcome among it would start
+         * a session the new connection has not had); the broker delivers it again. */
+        pbuf_destroy(&self->held);
         break;
     default:
         self->stats.refused++;
@@ -333,16 +370,17 @@ link_on_bye(link_t *self, const Refnet__Bye *bye, uint64_t now)
     if (zsock_disconnect(self->dealer, "%s", self->endpoint) != 0)
         log_debug("link: disconnect: %s", zmq_strerror(zmq_errno()));
     link_session_end(self, now);
+    pbuf_destroy(&self->held); /* the rest of a batch belongs to the session that ended */
     self->said_bye = true;
     self->rebuild_at = now + delay + randombytes_uniform((uint32_t)(delay / 8 + 1));
 }
 
-int
-link_recv(link_t *self, uint64_t now, pbuf_t **out, char why[WIRE_WHY_LEN])
+/* Reads one frame and decodes it with wire_decode(). Returns 0 with *out, 1 when none waits,
+ * or the decode error (logged and counted). */
+static int
+link_read_frame(link_t *self, uint64_t now, pbuf_t **out, char why[WIRE_WHY_LEN])
 {
     zmq_msg_t msg;
-    if (self->said_bye)
-        return 1; /* what is still queued belongs to the session that ended */
     zmq_msg_init(&msg);
     if (zmq_msg_recv(&msg, zsock_resolve(self->dealer), ZMQ_DONTWAIT) < 0) {
         zmq_msg_close(&msg);
@@ -365,12 +403,71 @@ link_recv(link_t *self, uint64_t now, pbuf_t **out, char why[WIRE_WHY_LEN])
     if (rc != 0) {
         self->stats.bad_frames++;
         log_warn("link: bad frame from the broker: %s", why);
-    } else if (((Refnet__Envelope *)pbuf_msg(*out))->body_case == REFNET__ENVELOPE__BODY_BYE) {
-        link_on_bye(self, ((Refnet__Envelope *)pbuf_msg(*out))->bye, now);
-        pbuf_destroy(out);
-        return 1;
     }
     return rc;
+}
+
+/* One decoded envelope, from a frame or a batch: a Bye is acted on here and not returned. */
+static int
+link_take(link_t *self, uint64_t now, pbuf_t **out)
+{
+    const Refnet__Envelope *env = (const Refnet__Envelope *)pbuf_msg(*out);
+    self->stats.envelopes_in++;
+    if (env->body_case != REFNET__ENVELOPE__BODY_BYE)
+        return 0;
+    link_on_bye(self, env->bye, now);
+    pbuf_destroy(out);
+    return 1;
+}
+
+/* Decodes the next item of the held Batch, as a frame of its own would be. The item's
+ * arrival counts as liveness, as a frame read from the socket's queue does. */
+static int
+link_next_item(link_t *self, uint64_t now, pbuf_t **out, char why[WIRE_WHY_LEN])
+{
+    const Refnet__Batch *batch = ((const Refnet__Envelope *)pbuf_msg(self->held))->batch;
+    int rc = REFNET_EDECODE;
+    if (self->held_next < batch->n_envelopes) {
+        const ProtobufCBinaryData *item = &batch->envelopes[self->held_next++];
+        rc = wire_decode_item(item->data, item->len, out, why);
+    } else {
+        snprintf(why, WIRE_WHY_LEN, "a batch with no envelopes");
+    }
+    /* The decoded item owns copies of its bytes, so the batch can go once it is used up. */
+    if (self->held_next >= batch->n_envelopes)
+        pbuf_destroy(&self->held);
+    self->last_heard = now;
+    if (rc != 0) {
+        self->stats.bad_items++;
+        log_warn("link: bad envelope in a batch from the broker: %s", why);
+        return rc;
+    }
+    return link_take(self, now, out);
+}
+
+int
+link_recv(link_t *self, uint64_t now, pbuf_t **out, char why[WIRE_WHY_LEN])
+{
+    if (self->said_bye)
+        return 1; /* what is still queued belongs to the session that ended */
+    if (self->held)
+        return link_next_item(self, now, out, why);
+    int rc = link_read_frame(self, now, out, why);
+    if (rc != 0)
+        return rc;
+    if (((const Refnet__Envelope *)pbuf_msg(*out))->body_case != REFNET__ENVELOPE__BODY_BATCH)
+        return link_take(self, now, out);
+    self->stats.batches_in++;
+    self->held = *out;
+    self->held_next = 0;
+    *out = NULL;
+    return link_next_item(self, now, out, why);
+}
+
+bool
+link_backlog(const link_t *self)
+{
+    return self->held != NULL && !self->said_bye;
 }
 
 void
@@ -382,9 +479,10 @@ link_on_welcome(link_t *self, const Refnet__Welcome *w, uint64_t now)
     if (w->heartbeat_ms >= NODE_HEARTBEAT_MIN_MS && w->heartbeat_ms <= NODE_HEARTBEAT_MAX_MS)
         self->heartbeat_ms = (int)w->heartbeat_ms;
     if (!self->welcomed)
-        log_info("link: welcomed by the broker as %s (directory head %llu)", w->agency_id,
-                 (unsigned long long)w->dir_seq);
+        log_info("link: welcomed by the broker as %s (directory head %llu%s)", w->agency_id,
+                 (unsigned long long)w->dir_seq, w->batches ? ", batches" : "");
     self->welcomed = true;
+    self->peer_batches = w->batches;
     self->last_heard = self->last_ping = now;
     self->stats.welcomes++;
     link_restart_window(self);
@@ -488,19 +586,124 @@ link_send_acks(link_t *self, const uint8_t (*ids)[16], size_t n)
     }
 }
 
-/* Sends a decoded outbox item; fills `slot` (may be NULL) when sent. Returns 0 or
- * REFNET_EUNAVAIL. */
-static int
-link_send_decoded(link_t *self, const Refnet__OutboxItem *item, uint64_t key, link_slot_t *slot)
+/* ---- sending outbox items ----------------------------------------------------------------- */
+
+/* True when an item of `len` encoded bytes can join the pack: any item joins an empty one;
+ * more join only when the broker takes batches and the frame stays within its limits. */
+static bool
+link_pack_fits(const link_t *self, size_t len)
 {
-    int rc = link_send_bytes(self, item->envelope.data, item->envelope.len);
-    if (rc == 0 && slot) {
-        memset(slot, 0, sizeof *slot);
-        slot->key = key;
-        if (item->msg_id.len == UID_MSGID_LEN)
-            memcpy(slot->msg_id, item->msg_id.data, UID_MSGID_LEN);
-    }
+    const link_pack_t *p = &self->pack;
+    if (p->n == 0)
+        return true;
+    if (!self->peer_batches || p->n >= NODE_OUTBOX_WINDOW)
+        return false;
+    return wire_batch_fits(&p->batch, len, WIRE_MAX_FRAME);
+}
+
+/* Adds the decoded outbox record *rec (ownership passes to the pack) of item `key`. */
+static void
+link_pack_add(link_t *self, pbuf_t **rec, uint64_t key)
+{
+    link_pack_t *p = &self->pack;
+    const Refnet__OutboxItem *item = (const Refnet__OutboxItem *)pbuf_msg(*rec);
+    link_slot_t *slot = &p->slot[p->n];
+    memset(slot, 0, sizeof *slot);
+    slot->key = key;
+    if (item->msg_id.len == UID_MSGID_LEN)
+        memcpy(slot->msg_id, item->msg_id.data, UID_MSGID_LEN);
+    wire_batch_add(&p->batch, item->envelope.data, item->envelope.len);
+    p->rec[p->n++] = *rec;
+    *rec = NULL;
+}
+
+static void
+link_pack_clear(link_pack_t *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        pbuf_destroy(&p->rec[i]);
+    p->n = 0;
+    wire_batch_init(&p->batch);
+}
+
+/* Sends the packed items in one frame: the item itself when alone, else a Batch. Returns 0,
+ * REFNET_EUNAVAIL or REFNET_ETOOLARGE (which the fits check rules out). */
+static int
+link_pack_send(link_t *self)
+{
+    link_pack_t *p = &self->pack;
+    uint8_t *frame = NULL;
+    size_t len = 0;
+    if (p->n == 1)
+        return link_send_bytes(self, p->batch.items[0].data, p->batch.items[0].len, 1);
+    int rc = wire_batch_encode(&p->batch, &self->ids, &frame, &len);
+    if (rc == 0)
+        rc = link_send_bytes(self, frame, len, p->n);
+    else
+        log_error("link: %zu outbox items do not pack: %s", p->n, refnet_strerror(rc));
+    free(frame);
     return rc;
+}
+
+/* A first try went out: the item joins the window. */
+static void
+link_mark_sent(link_t *self, const link_slot_t *sent, uint64_t now)
+{
+    link_slot_t *slot = &self->window[self->nwindow++];
+    *slot = *sent;
+    slot->due = now + NODE_RESEND_MS;
+    if (sent->key > self->cursor)
+        self->cursor = sent->key;
+    self->stats.sent++;
+}
+
+/* A resend went out: its window slot waits another NODE_RESEND_MS. */
+static void
+link_mark_resent(link_t *self, uint64_t key, uint64_t now)
+{
+    for (size_t i = 0; i < self->nwindow; i++) {
+        if (self->window[i].key == key) {
+            self->window[i].due = now + NODE_RESEND_MS;
+            self->stats.resent++;
+            return;
+        }
+    }
+}
+
+/* Sends what the pack holds (nothing when empty) and empties it. Returns 0 or the send's
+ * error: then none of the items counts as sent. */
+static int
+link_pack_flush(link_t *self, uint64_t now, bool resend)
+{
+    link_pack_t *p = &self->pack;
+    if (p->n == 0)
+        return 0;
+    int rc = link_pack_send(self);
+    for (size_t i = 0; rc == 0 && i < p->n; i++) {
+        if (resend)
+            link_mark_resent(self, p->slot[i].key, now);
+        else
+            link_mark_sent(self, &p->slot[i], now);
+    }
+    link_pack_clear(p);
+    return rc;
+}
+
+/* Packs item `key` (its record *rec passes to the pack), sending the pack first when the item
+ * does not fit. Returns 0, or the failed send's error (*rec is freed then). */
+static int
+link_pack_item(link_t *self, pbuf_t **rec, uint64_t key, uint64_t now, bool resend)
+{
+    size_t len = ((const Refnet__OutboxItem *)pbuf_msg(*rec))->envelope.len;
+    if (!link_pack_fits(self, len)) {
+        int rc = link_pack_flush(self, now, resend);
+        if (rc != 0) {
+            pbuf_destroy(rec);
+            return rc;
+        }
+    }
+    link_pack_add(self, rec, key);
+    return 0;
 }
 
 void
@@ -511,40 +714,32 @@ link_pump(link_t *self, store_t *st, uint64_t now)
         return;
     if (store_begin(st, true, &txn) != 0)
         return;
-    while (self->nwindow < NODE_OUTBOX_WINDOW) {
+    uint64_t after = self->cursor;
+    size_t room = NODE_OUTBOX_WINDOW - self->nwindow;
+    bool sent_all = true;
+    while (room > 0) {
         pbuf_t *pb = NULL;
         uint64_t key = 0;
-        int rc = outbox_next(txn, st, self->cursor, &key, &pb);
+        int rc = outbox_next(txn, st, after, &key, &pb);
         if (rc == REFNET_EDECODE) {
             log_error("outbox: item %llu is damaged and is skipped", (unsigned long long)key);
-            self->cursor = key;
+            after = key;
             continue;
         }
-        if (rc != 0)
+        if (rc != 0) /* the end of the outbox (or a read error: the next pump tries again) */
             break;
-        link_slot_t *slot = &self->window[self->nwindow];
-        rc = link_send_decoded(self, (const Refnet__OutboxItem *)pbuf_msg(pb), key, slot);
-        pbuf_destroy(&pb);
-        if (rc != 0)
+        if (link_pack_item(self, &pb, key, now, false) != 0) {
+            sent_all = false;
             break;
-        slot->due = now + NODE_RESEND_MS;
-        self->nwindow++;
-        self->cursor = key;
-        self->stats.sent++;
+        }
+        after = key;
+        room--;
     }
+    /* Everything read was sent or skipped as damaged: the next pump starts after it. */
+    if (sent_all && link_pack_flush(self, now, false) == 0 && after > self->cursor)
+        self->cursor = after;
+    link_pack_clear(&self->pack);
     store_abort(&txn);
-}
-
-/* Sends outbox item `key` again. Returns 0, REFNET_ENOTFOUND (gone) or REFNET_EUNAVAIL. */
-static int
-link_resend_item(link_t *self, MDB_txn *txn, store_t *st, uint64_t key)
-{
-    pbuf_t *pb = NULL;
-    int rc = outbox_get(txn, st, key, &pb);
-    if (rc == 0)
-        rc = link_send_decoded(self, (const Refnet__OutboxItem *)pbuf_msg(pb), key, NULL);
-    pbuf_destroy(&pb);
-    return rc == REFNET_EDECODE ? REFNET_ENOTFOUND : rc;
 }
 
 static int
@@ -563,28 +758,32 @@ static void
 link_resend_due(link_t *self, store_t *st, uint64_t now)
 {
     MDB_txn *txn = NULL;
+    int rc = 0;
     if (!self->welcomed)
         return;
     qsort(self->window, self->nwindow, sizeof self->window[0], link_slot_cmp);
     for (size_t i = 0; i < self->nwindow;) {
         link_slot_t *slot = &self->window[i];
+        pbuf_t *pb = NULL;
         if (slot->due > now) {
             i++;
             continue;
         }
         if (!txn && store_begin(st, true, &txn) != 0)
-            return;
-        int rc = link_resend_item(self, txn, st, slot->key);
-        if (rc == REFNET_ENOTFOUND) { /* answered through another path: forget it */
+            break;
+        rc = outbox_get(txn, st, slot->key, &pb);
+        if (rc == REFNET_ENOTFOUND || rc == REFNET_EDECODE) {
+            /* answered through another path, or unreadable: forget it */
             *slot = self->window[--self->nwindow];
             continue;
         }
-        if (rc != 0)
+        if (rc != 0 || (rc = link_pack_item(self, &pb, slot->key, now, true)) != 0)
             break;
-        slot->due = now + NODE_RESEND_MS;
-        self->stats.resent++;
         i++;
     }
+    if (rc == 0)
+        link_pack_flush(self, now, true);
+    link_pack_clear(&self->pack);
     store_abort(&txn);
 }
 

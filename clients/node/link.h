@@ -1,19 +1,24 @@
 /* link: the node's session with the broker.
  *
  * One ZeroMQ DEALER, a CURVE client with the agency's keypair and the broker's public key,
- * carries every frame to and from the broker (one Envelope per frame). The link says Hello as
+ * carries every frame to and from the broker. A frame is one Envelope or a Batch of them
+ * (refnet.proto): every Hello says the node takes batches, and link_recv hands out a received
+ * Batch's items one at a time, each decoded and checked as a lone frame would be; the outbox
+ * items of one pump or resend share frames only while the session's Welcome said the broker
+ * takes batches (one envelope a frame otherwise, for an older broker). The link says Hello as
  * soon as a connection completes its handshake (a socket monitor reports it) and again while
  * no Welcome has come; it Pings every heartbeat; it is `connected` from a Welcome until the
  * broker has been silent for NODE_LIVENESS heartbeats. It pumps the outbox (outbox.h): items
  * are sent in key order, at most NODE_OUTBOX_WINDOW unanswered, resent when unanswered for
  * NODE_RESEND_MS, and everything unanswered is sent again after each new Welcome (the broker
- * drops duplicates, so resending is always safe).
+ * drops duplicates, so resending is always safe). The window counts items, never frames.
  *
  * It also tracks the directory catch-up (DirSync) state, which belongs to the session.
  *
- * Ownership: link_t owns its sockets; the zcert passed to link_open is borrowed. The store is
- * borrowed by each call that reads the outbox. Single-threaded: one zmq_poll loop (node.h)
- * polls link_socket() and link_monitor_socket(). */
+ * Ownership: link_t owns its sockets and a received Batch until its last item is handed out;
+ * the zcert passed to link_open is borrowed. The store is borrowed by each call that reads the
+ * outbox. Single-threaded: one zmq_poll loop (node.h) polls link_socket() and
+ * link_monitor_socket(), and reads on without waiting while link_backlog() says so. */
 #ifndef REFNET_LINK_H
 #define REFNET_LINK_H
 
@@ -30,14 +35,20 @@ typedef struct link link_t;
 
 /* What the link has counted since it opened. */
 typedef struct {
-    uint64_t frames_in;  /* frames received from the broker */
-    uint64_t bad_frames; /* received frames that failed wire_decode */
-    uint64_t sent;       /* outbox items sent (first tries) */
-    uint64_t resent;     /* outbox items sent again */
-    uint64_t welcomes;   /* sessions begun */
-    uint64_t lost;       /* sessions ended by broker silence */
-    uint64_t refused;    /* handshakes refused by the broker (not enrolled?) */
-    uint64_t byes;       /* sessions the broker ended with Bye */
+    uint64_t frames_in;     /* frames received from the broker */
+    uint64_t batches_in;    /* of which Batch frames */
+    uint64_t envelopes_in;  /* envelopes received: one a lone frame, one each batch item */
+    uint64_t bad_frames;    /* received frames that failed wire_decode */
+    uint64_t bad_items;     /* batch items that failed wire_decode_item (the rest still count) */
+    uint64_t frames_out;    /* frames sent to the broker */
+    uint64_t batches_out;   /* of which Batch frames */
+    uint64_t envelopes_out; /* envelopes sent, each batch item counted */
+    uint64_t sent;          /* outbox items sent (first tries) */
+    uint64_t resent;        /* outbox items sent again */
+    uint64_t welcomes;      /* sessions begun */
+    uint64_t lost;          /* sessions ended by broker silence */
+    uint64_t refused;       /* handshakes refused by the broker (not enrolled?) */
+    uint64_t byes;          /* sessions the broker ended with Bye */
 } link_stats_t;
 
 /* Creates the DEALER for `endpoint` with CURVE client keys from `cert` and the broker's Z85
@@ -71,16 +82,23 @@ void *link_monitor_socket(link_t *self);
  * refused one is logged (the usual cause is a key the broker has not enrolled). */
 void link_on_monitor(link_t *self, store_t *st, uint64_t now);
 
-/* Receives one frame without blocking and decodes it with wire_decode(). Returns 0 and sets
- * *out (caller owns; pbuf_destroy), 1 when no frame is waiting, or a wire_decode error with
- * `why` set (the frame was consumed, logged and counted). Any frame counts as liveness.
- * A Bye is handled here and never returned: the link logs its reason, disconnects, ends the
- * session and returns 1 until it reconnects, no sooner than the Bye's retry_after_ms
- * (NODE_RECONNECT_IVL_MAX_MS when it gives 0). */
+/* Receives one envelope without blocking: the next item of a Batch frame received earlier
+ * (decoded with wire_decode_item()) while one is held, else a frame (wire_decode()); a Batch
+ * frame is held and its first item returned. Returns 0 and sets *out (caller owns;
+ * pbuf_destroy), 1 when nothing is waiting, or a decode error with `why` set (the frame or
+ * item was consumed, logged and counted; a batch's other items still come). Any frame or item
+ * counts as liveness. A Bye is handled here and never returned: the link logs its reason,
+ * disconnects, drops the rest of a held batch, ends the session and returns 1 until it
+ * reconnects, no sooner than the Bye's retry_after_ms (NODE_RECONNECT_IVL_MAX_MS when it
+ * gives 0). */
 int link_recv(link_t *self, uint64_t now, pbuf_t **out, char why[WIRE_WHY_LEN]);
+/* True while a received batch still has items for link_recv: the socket may have nothing
+ * more, so the caller must not wait on it before reading them. */
+bool link_backlog(const link_t *self);
 
 /* Session events, from the frames the node dispatches. link_on_welcome starts a session:
- * heartbeat from the broker, the whole unanswered outbox is sent again. */
+ * heartbeat from the broker, whether it takes Batch frames, and the whole unanswered outbox
+ * is sent again. */
 void link_on_welcome(link_t *self, const Refnet__Welcome *w, uint64_t now);
 /* Marks the item with msg_id `ref` answered (removed from the window). Returns true when it
  * was in the window. */
@@ -109,7 +127,8 @@ void link_send_acks(link_t *self, const uint8_t (*ids)[16], size_t n);
 /* Timers: liveness, Hello while no session, Ping, catch-up timeout, resends, and the outbox
  * pump. Sets *need_sync when a catch-up timed out. Returns the ms until the next timer. */
 int link_tick(link_t *self, store_t *st, uint64_t now, bool *need_sync);
-/* Sends outbox items while the window has room (call after queueing new items). */
+/* Sends outbox items while the window has room (call after queueing new items), packed into
+ * Batch frames when the broker takes them. An item counts as sent only when its frame was. */
 void link_pump(link_t *self, store_t *st, uint64_t now);
 
 const link_stats_t *link_stats(const link_t *self);

@@ -285,9 +285,15 @@ node_log_stats(const node_t *self)
     const inbound_stats_t *d = &self->stats;
     if (self->link) {
         const link_stats_t *l = link_stats(self->link);
-        log_info("node: link: %llu frames in, %llu bad, %llu sent, %llu resent, %llu sessions, "
-                 "%llu lost, %llu ended by Bye, %llu handshakes refused",
-                 (unsigned long long)l->frames_in, (unsigned long long)l->bad_frames,
+        log_info("node: link: in %llu frames (%llu batches) carrying %llu envelopes, %llu bad "
+                 "frames, %llu bad batch items; out %llu frames (%llu batches) carrying %llu "
+                 "envelopes",
+                 (unsigned long long)l->frames_in, (unsigned long long)l->batches_in,
+                 (unsigned long long)l->envelopes_in, (unsigned long long)l->bad_frames,
+                 (unsigned long long)l->bad_items, (unsigned long long)l->frames_out,
+                 (unsigned long long)l->batches_out, (unsigned long long)l->envelopes_out);
+        log_info("node: link: %llu sent, %llu resent, %llu sessions, %llu lost, %llu ended by "
+                 "Bye, %llu handshakes refused",
                  (unsigned long long)l->sent, (unsigned long long)l->resent,
                  (unsigned long long)l->welcomes, (unsigned long long)l->lost,
                  (unsigned long long)l->byes, (unsigned long long)l->refused);
@@ -479,7 +485,8 @@ node_after_commit(node_t *self, uint64_t now)
     link_pump(self->link, self->st, now);
 }
 
-/* Reads up to NODE_BATCH broker frames, applies them in one transaction and commits. */
+/* Reads up to NODE_BATCH broker envelopes (a Batch frame's items count one each, and a batch
+ * may run on into the next transaction), applies them in one transaction and commits. */
 static void
 node_broker_batch(node_t *self)
 {
@@ -493,7 +500,7 @@ node_broker_batch(node_t *self)
     self->batch->seal_sk = self->seal_sk;
     for (int i = 0; i < NODE_BATCH; i++) {
         pbuf_t *pb = NULL;
-        /* The clock of each frame, not of the batch: applying a batch of snapshot chunks
+        /* The clock of each envelope, not of the batch: applying a batch of snapshot chunks
          * takes seconds, which must not read as broker silence. */
         int rc = link_recv(self->link, clock_mono_ms(), &pb, why);
         if (rc == 1)
@@ -560,9 +567,10 @@ node_api_one(node_t *self, const pending_route_t *route, zmq_msg_t *body, uint64
         snprintf(it.subject, sizeof it.subject, "%s", out.subject);
         node_answer_pending(self, &it, false, NULL);
     }
-    link_pump(self->link, self->st, now);
 }
 
+/* Serves up to NODE_API_BATCH requests, then sends what they queued in the outbox: together,
+ * so that the items share frames when the broker takes batches. */
 static void
 node_api_batch(node_t *self)
 {
@@ -580,6 +588,7 @@ node_api_batch(node_t *self)
         if (rc == 1)
             break;
     }
+    link_pump(self->link, self->st, now);
 }
 
 /* Records consents that passed their expiry date in the audit log (consent.h). */
@@ -638,6 +647,10 @@ node_run(node_t *self, volatile sig_atomic_t *stop)
 {
     while (!*stop) {
         int timeout = node_timers(self);
+        /* The rest of a received batch is ready now, whatever the socket says. */
+        bool backlog = link_backlog(self->link);
+        if (backlog)
+            timeout = 0;
         /* Built each turn: the link replaces its sockets after a refused handshake. */
         zmq_pollitem_t items[] = {
             { link_monitor_socket(self->link), 0, ZMQ_POLLIN, 0 },
@@ -654,7 +667,7 @@ node_run(node_t *self, volatile sig_atomic_t *stop)
             link_on_monitor(self->link, self->st, clock_mono_ms());
             node_rotate_refused(self, clock_mono_ms());
         }
-        if (items[1].revents & ZMQ_POLLIN)
+        if ((items[1].revents & ZMQ_POLLIN) || (backlog && link_backlog(self->link)))
             node_broker_batch(self);
         if (items[2].revents & ZMQ_POLLIN)
             node_api_batch(self);

@@ -28,9 +28,11 @@
 /* An item the broker answered "queue full" or "storage full" is retried after this long. */
 #define NODE_RETRY_MS 2000
 
-/* Frames read from the broker per loop iteration, all applied in one LMDB write transaction
- * and one synced commit (group commit). Large enough to amortise the fsync, small enough that
- * the local API is served between batches. */
+/* Envelopes read from the broker per loop iteration, all applied in one LMDB write
+ * transaction and one synced commit (group commit). Large enough to amortise the fsync, small
+ * enough that the local API is served between batches. The items of a Batch frame count one
+ * each (a batch can run on into the next transaction), so the bound, and the one Ack of at
+ * most WIRE_MAX_ACK_IDS ids that follows the commit, do not grow with batching. */
 #define NODE_BATCH 256
 /* Local API requests served per loop iteration before looking at the broker again. */
 #define NODE_API_BATCH 64

@@ -1,6 +1,8 @@
 /* Unit tests of link: the session with a stand-in broker (a CURVE server ROUTER in this
  * process, on a loopback port chosen at run time): Hello on connect, Welcome, the outbox
- * pump and its answers, Pings, resending after a new Welcome, and liveness. */
+ * pump and its answers, Pings, resending after a new Welcome, liveness, and Batch frames both
+ * ways (items handed out one by one, bad items refused alone, outbox items packed only for a
+ * broker that takes batches). */
 #include "test_node_fixture.h"
 
 #include <czmq.h>
@@ -10,11 +12,15 @@
 
 #include <cmocka.h>
 
+#include "inbound.h"
 #include "link.h"
 #include "outbox.h"
+#include "seen.h"
 #include "wire.h"
 
 #define HB_MS 100
+/* Outbox items of the packing test: more than one window, so the window shows in frames. */
+#define N_ITEMS (NODE_OUTBOX_WINDOW + 6)
 
 typedef struct {
     nfx_t *fx;
@@ -23,7 +29,10 @@ typedef struct {
     link_t *link;
     zframe_t *rid; /* the node's routing id at the stand-in broker */
     uint8_t item_id[UID_MSGID_LEN];
-    int frames_seen; /* frames the stand-in broker received */
+    int frames_seen;   /* frames the stand-in broker received */
+    int batches_seen;  /* of which Batch frames */
+    bool answer_pings; /* the stand-in broker answers Pings, so the session never lapses */
+    uint8_t ids[N_ITEMS][UID_MSGID_LEN];
 } t_t;
 
 static int
@@ -60,6 +69,19 @@ teardown(void **state)
     nfx_destroy(&t->fx);
     free(t);
     return 0;
+}
+
+static void broker_send(t_t *t, Refnet__Envelope *env);
+
+/* Answers a Ping as the broker would. */
+static void
+send_pong(t_t *t)
+{
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    Refnet__Pong pong = REFNET__PONG__INIT;
+    env.body_case = REFNET__ENVELOPE__BODY_PONG;
+    env.pong = &pong;
+    broker_send(t, &env);
 }
 
 /* Runs the link's side (monitor, timers, frames) for up to `ms`, until the stand-in broker
@@ -99,6 +121,11 @@ pump_until(t_t *t,
         assert_int_equal(wire_decode(zframe_data(body), zframe_size(body), &env, why), 0);
         zframe_destroy(&body);
         zmsg_destroy(&msg);
+        if (((const Refnet__Envelope *)pbuf_msg(env))->body_case == REFNET__ENVELOPE__BODY_BATCH)
+            t->batches_seen++;
+        if (((const Refnet__Envelope *)pbuf_msg(env))->body_case == REFNET__ENVELOPE__BODY_PING &&
+            t->answer_pings)
+            send_pong(t);
         if (((const Refnet__Envelope *)pbuf_msg(env))->body_case == want)
             return env;
         pbuf_destroy(&env);
@@ -106,31 +133,73 @@ pump_until(t_t *t,
     return NULL;
 }
 
-/* Sends `env` from the stand-in broker to the node. */
+/* Sends one frame of `len` bytes from the stand-in broker to the node. */
 static void
-broker_send(t_t *t, Refnet__Envelope *env)
+broker_send_bytes(t_t *t, const uint8_t *bytes, size_t len)
 {
-    uint8_t id[UID_MSGID_LEN], *bytes = NULL;
-    size_t len = 0;
-    wire_stamp(env, id);
-    assert_int_equal(wire_encode(env, &bytes, &len), 0);
     zmsg_t *msg = zmsg_new();
     zmsg_append(msg, &(zframe_t *){ zframe_dup(t->rid) });
     zmsg_addmem(msg, bytes, len);
     assert_int_equal(zmsg_send(&msg, t->router), 0);
+}
+
+/* Stamps `env` with a new msg_id (written to `id`, which must outlive env) and encodes it
+ * (caller frees). */
+static uint8_t *
+encode(Refnet__Envelope *env, uint8_t id[UID_MSGID_LEN], size_t *len)
+{
+    uint8_t *bytes = NULL;
+    wire_stamp(env, id);
+    assert_int_equal(wire_encode(env, &bytes, len), 0);
+    return bytes;
+}
+
+/* Sends `env` from the stand-in broker to the node. */
+static void
+broker_send(t_t *t, Refnet__Envelope *env)
+{
+    uint8_t id[UID_MSGID_LEN];
+    size_t len = 0;
+    uint8_t *bytes = encode(env, id, &len);
+    broker_send_bytes(t, bytes, len);
     free(bytes);
 }
 
+/* Sends `n` encoded envelopes as one Batch frame. */
 static void
-send_welcome(t_t *t)
+broker_send_batch(t_t *t, uint8_t **items, const size_t *lens, size_t n)
+{
+    wire_batch_t b;
+    uint8_t *frame = NULL;
+    size_t len = 0;
+    wire_batch_init(&b);
+    for (size_t i = 0; i < n; i++) {
+        assert_true(wire_batch_fits(&b, lens[i], WIRE_MAX_FRAME));
+        wire_batch_add(&b, items[i], lens[i]);
+    }
+    assert_int_equal(wire_batch_encode(&b, NULL, &frame, &len), 0);
+    broker_send_bytes(t, frame, len);
+    free(frame);
+}
+
+static void
+send_welcome_batches(t_t *t, bool batches)
 {
     Refnet__Envelope env = REFNET__ENVELOPE__INIT;
     Refnet__Welcome w = REFNET__WELCOME__INIT;
     w.agency_id = (char *)"harbor";
     w.heartbeat_ms = HB_MS;
+    w.batches = batches;
     env.body_case = REFNET__ENVELOPE__BODY_WELCOME;
     env.welcome = &w;
     broker_send(t, &env);
+}
+
+/* A Welcome from a broker that does not take batches. */
+static void
+send_welcome(t_t *t)
+{
+    send_welcome_batches(t, false);
 }
 
 static void
@@ -172,6 +241,7 @@ test_session_pump_and_resend(void **state)
     pbuf_t *env = pump_until(t, REFNET__ENVELOPE__BODY_HELLO, 3000, NULL);
     assert_non_null(env);
     assert_string_equal(((Refnet__Envelope *)pbuf_msg(env))->hello->software, "refnet-node 0.1");
+    assert_true(((Refnet__Envelope *)pbuf_msg(env))->hello->batches);
     pbuf_destroy(&env);
     assert_false(link_connected(t->link));
 
@@ -305,6 +375,334 @@ test_bye_waits_then_reconnects(void **state)
     pbuf_destroy(&env);
 }
 
+/* Hello, then a Welcome (batches or not), and a first Ping: a session is up. */
+static void
+start_session(t_t *t, bool batches)
+{
+    pbuf_t *env = pump_until(t, REFNET__ENVELOPE__BODY_HELLO, 3000, NULL);
+    assert_non_null(env);
+    pbuf_destroy(&env);
+    send_welcome_batches(t, batches);
+    env = pump_until(t, REFNET__ENVELOPE__BODY_PING, 2000, on_frame_session);
+    assert_non_null(env);
+    pbuf_destroy(&env);
+    assert_true(link_connected(t->link));
+}
+
+/* A delivery as the broker makes it: Mail{receipt} for a handoff this node does not know
+ * (applied as a no-op, recorded as seen and acknowledged like any mail). */
+static uint8_t *
+encode_delivery(uint8_t id[UID_MSGID_LEN], size_t *len)
+{
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    Refnet__Mail mail = REFNET__MAIL__INIT;
+    Refnet__Receipt r = REFNET__RECEIPT__INIT;
+    uint8_t of[UID_MSGID_LEN];
+    uid_msgid(of);
+    r.msg_id = (ProtobufCBinaryData){ UID_MSGID_LEN, of };
+    r.recipient = (char *)"lighthouse";
+    r.handoff_id = (char *)"00000000-0000-4000-8000-000000000009";
+    mail.to = (char *)"harbor";
+    mail.content_case = REFNET__MAIL__CONTENT_RECEIPT;
+    mail.receipt = &r;
+    env.body_case = REFNET__ENVELOPE__BODY_MAIL;
+    env.mail = &mail;
+    return encode(&env, id, len);
+}
+
+/* Reads envelopes from the link (at most 3 s) until `want` came or were refused, applies
+ * them in one inbound batch and commits, as the node's loop does. Returns how many were
+ * refused; the batch's acks are in b. */
+static int
+recv_and_apply(t_t *t, inbound_batch_t *b, inbound_stats_t *stats, int want)
+{
+    char why[WIRE_WHY_LEN];
+    int got = 0, bad = 0;
+    uint64_t end = clock_mono_ms() + 3000;
+    MDB_txn *txn = nfx_begin(t->fx, false);
+    assert_non_null(txn);
+    inbound_begin(b, t->fx->st, txn, t->link, "harbor", stats, clock_now_ms(), clock_mono_ms());
+    while (got + bad < want && clock_mono_ms() < end) {
+        zmq_pollitem_t item = { link_socket(t->link), 0, ZMQ_POLLIN, 0 };
+        if (!link_backlog(t->link))
+            zmq_poll(&item, 1, 10);
+        pbuf_t *in = NULL;
+        int rc;
+        while (got + bad < want && (rc = link_recv(t->link, clock_mono_ms(), &in, why)) != 1) {
+            if (rc == 0)
+                inbound_envelope(b, (const Refnet__Envelope *)pbuf_msg(in));
+            got += rc == 0;
+            bad += rc < 0;
+            pbuf_destroy(&in);
+        }
+    }
+    assert_int_equal(got + bad, want);
+    assert_int_equal(b->failed, 0);
+    assert_int_equal(store_commit(&txn), 0);
+    return bad;
+}
+
+/* A Batch of deliveries with bad items among them: each good item is applied once and
+ * acknowledged, each bad one refused alone; the same batch again is all duplicates, still
+ * acknowledged. */
+static void
+test_batch_items_applied_once(void **state)
+{
+    t_t *t = *state;
+    inbound_batch_t *b = xcalloc(1, sizeof *b);
+    inbound_stats_t stats = { 0 };
+    uint8_t ids[3][UID_MSGID_LEN], nested_ids[2][UID_MSGID_LEN];
+    uint8_t *items[5], *inner[2], garbage[] = { 0xff, 0xff, 0xff, 0x01 };
+    size_t lens[5], inner_lens[2];
+    start_session(t, true);
+    uint64_t frames_before = link_stats(t->link)->frames_in;
+
+    /* [mail, garbage, mail, a batch inside the batch, mail] */
+    items[0] = encode_delivery(ids[0], &lens[0]);
+    items[1] = garbage;
+    lens[1] = sizeof garbage;
+    items[2] = encode_delivery(ids[1], &lens[2]);
+    inner[0] = encode_delivery(nested_ids[0], &inner_lens[0]);
+    inner[1] = encode_delivery(nested_ids[1], &inner_lens[1]);
+    wire_batch_t nb;
+    wire_batch_init(&nb);
+    wire_batch_add(&nb, inner[0], inner_lens[0]);
+    wire_batch_add(&nb, inner[1], inner_lens[1]);
+    assert_int_equal(wire_batch_encode(&nb, NULL, &items[3], &lens[3]), 0);
+    items[4] = encode_delivery(ids[2], &lens[4]);
+    broker_send_batch(t, items, lens, 5);
+
+    assert_int_equal(recv_and_apply(t, b, &stats, 5), 2);
+    assert_int_equal(stats.receipts + stats.mail_applied, 0); /* no such handoff here */
+    assert_int_equal(b->nacks, 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_memory_equal(b->acks[i], ids[i], UID_MSGID_LEN);
+    const link_stats_t *ls = link_stats(t->link);
+    assert_int_equal(ls->frames_in - frames_before, 1);
+    assert_int_equal(ls->batches_in, 1);
+    assert_int_equal(ls->bad_items, 2);
+    assert_false(link_backlog(t->link));
+    assert_int_equal(nfx_count(t->fx, NODEDB_SEEN), 3);
+    MDB_txn *txn = nfx_begin(t->fx, true);
+    for (size_t i = 0; i < 2; i++) /* the nested batch's items were never applied */
+        assert_int_equal(seen_has(txn, t->fx->st, nested_ids[i], UID_MSGID_LEN), 0);
+    store_abort(&txn);
+
+    /* The acks reach the broker in one Ack. */
+    link_send_acks(t->link, (const uint8_t(*)[16])b->acks, b->nacks);
+    pbuf_t *env = pump_until(t, REFNET__ENVELOPE__BODY_ACK, 2000, NULL);
+    assert_non_null(env);
+    const Refnet__Ack *ack = ((const Refnet__Envelope *)pbuf_msg(env))->ack;
+    assert_int_equal(ack->n_msg_ids, 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_memory_equal(ack->msg_ids[i].data, ids[i], UID_MSGID_LEN);
+    pbuf_destroy(&env);
+
+    /* Delivered again (a redelivery after a reconnect): dropped, acknowledged all the same. */
+    send_welcome_batches(t, true);
+    broker_send_batch(t, items, lens, 5);
+    assert_int_equal(recv_and_apply(t, b, &stats, 6), 2);
+    assert_int_equal(stats.mail_duplicate, 3);
+    assert_int_equal(b->nacks, 3);
+    assert_int_equal(nfx_count(t->fx, NODEDB_SEEN), 3);
+
+    for (size_t i = 0; i < 5; i++)
+        if (i != 1)
+            free(items[i]);
+    free(inner[0]);
+    free(inner[1]);
+    free(b);
+}
+
+/* A Bye inside a batch ends the session there: the items after it are dropped. */
+static void
+test_bye_in_a_batch(void **state)
+{
+    t_t *t = *state;
+    char why[WIRE_WHY_LEN];
+    uint8_t id[3][UID_MSGID_LEN], *items[3];
+    size_t lens[3];
+    Refnet__Envelope p = REFNET__ENVELOPE__INIT, e = REFNET__ENVELOPE__INIT;
+    Refnet__Pong pong = REFNET__PONG__INIT;
+    Refnet__Bye bye = REFNET__BYE__INIT;
+    p.body_case = REFNET__ENVELOPE__BODY_PONG;
+    p.pong = &pong;
+    bye.reason = (char *)"maintenance";
+    bye.retry_after_ms = 5000;
+    e.body_case = REFNET__ENVELOPE__BODY_BYE;
+    e.bye = &bye;
+    start_session(t, true);
+    items[0] = encode(&p, id[0], &lens[0]);
+    items[1] = encode(&e, id[1], &lens[1]);
+    items[2] = encode(&p, id[2], &lens[2]);
+    broker_send_batch(t, items, lens, 3);
+
+    pbuf_t *in = NULL;
+    int rc = 1;
+    for (int i = 0; i < 300 && rc == 1; i++) {
+        zmq_pollitem_t item = { link_socket(t->link), 0, ZMQ_POLLIN, 0 };
+        zmq_poll(&item, 1, 10);
+        rc = link_recv(t->link, clock_mono_ms(), &in, why);
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(((const Refnet__Envelope *)pbuf_msg(in))->body_case,
+                     REFNET__ENVELOPE__BODY_PONG);
+    pbuf_destroy(&in);
+    assert_true(link_backlog(t->link));
+    assert_int_equal(link_recv(t->link, clock_mono_ms(), &in, why), 1); /* the Bye */
+    assert_null(in);
+    assert_false(link_backlog(t->link));
+    assert_int_equal(link_recv(t->link, clock_mono_ms(), &in, why), 1);
+    assert_false(link_connected(t->link));
+    assert_int_equal(link_stats(t->link)->byes, 1);
+    for (size_t i = 0; i < 3; i++)
+        free(items[i]);
+}
+
+/* Queues `n` withdraws, their msg_ids into t->ids in key order. */
+static void
+queue_items(t_t *t, size_t n)
+{
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    Refnet__DirWithdraw wd = REFNET__DIR_WITHDRAW__INIT;
+    wd.service_id = (char *)"s1";
+    env.body_case = REFNET__ENVELOPE__BODY_WITHDRAW;
+    env.withdraw = &wd;
+    MDB_txn *txn = nfx_begin(t->fx, false);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(outbox_add(txn, t->fx->st, &env, NULL, 1, t->ids[i], NULL), 0);
+    assert_int_equal(store_commit(&txn), 0);
+}
+
+/* Checks that `env` is a Batch of the withdraws t->ids[first .. first + n - 1], in order. */
+static void
+assert_batch_of_items(t_t *t, const pbuf_t *env, size_t first, size_t n)
+{
+    char why[WIRE_WHY_LEN];
+    const Refnet__Batch *batch = ((const Refnet__Envelope *)pbuf_msg(env))->batch;
+    assert_int_equal(batch->n_envelopes, n);
+    for (size_t i = 0; i < n; i++) {
+        pbuf_t *item = NULL;
+        assert_int_equal(
+            wire_decode_item(batch->envelopes[i].data, batch->envelopes[i].len, &item, why), 0);
+        const Refnet__Envelope *e = (const Refnet__Envelope *)pbuf_msg(item);
+        assert_int_equal(e->body_case, REFNET__ENVELOPE__BODY_WITHDRAW);
+        assert_memory_equal(e->msg_id.data, t->ids[first + i], UID_MSGID_LEN);
+        pbuf_destroy(&item);
+    }
+}
+
+/* Sends a Batch of OK Results for t->ids[first .. first + n - 1]. */
+static void
+answer_items(t_t *t, size_t first, size_t n)
+{
+    uint8_t *items[N_ITEMS], id[N_ITEMS][UID_MSGID_LEN];
+    size_t lens[N_ITEMS];
+    for (size_t i = 0; i < n; i++) {
+        Refnet__Envelope r = REFNET__ENVELOPE__INIT;
+        Refnet__Result res = REFNET__RESULT__INIT;
+        res.ref = (ProtobufCBinaryData){ UID_MSGID_LEN, t->ids[first + i] };
+        r.body_case = REFNET__ENVELOPE__BODY_RESULT;
+        r.result = &res;
+        items[i] = encode(&r, id[i], &lens[i]);
+    }
+    broker_send_batch(t, items, lens, n);
+    for (size_t i = 0; i < n; i++)
+        free(items[i]);
+}
+
+/* Outbox items go one a frame to a broker that did not say it takes batches, and share
+ * frames once a Welcome says it does; the window still counts items. */
+static void
+test_outbox_packed_only_with_batches(void **state)
+{
+    t_t *t = *state;
+    t->answer_pings = true; /* a slow run must not read as broker silence */
+    start_session(t, false);
+    queue_items(t, N_ITEMS);
+    for (size_t i = 0; i < NODE_OUTBOX_WINDOW; i++) {
+        pbuf_t *env = pump_until(t, REFNET__ENVELOPE__BODY_WITHDRAW, 2000, on_frame_session);
+        assert_non_null(env);
+        assert_memory_equal(((Refnet__Envelope *)pbuf_msg(env))->msg_id.data, t->ids[i],
+                            UID_MSGID_LEN);
+        pbuf_destroy(&env);
+    }
+    assert_int_equal(t->batches_seen, 0);
+    assert_int_equal(link_stats(t->link)->batches_out, 0);
+    assert_int_equal(link_stats(t->link)->sent, NODE_OUTBOX_WINDOW);
+
+    /* A new session with a broker that takes batches: the window goes out in one frame. */
+    send_welcome_batches(t, true);
+    pbuf_t *env = pump_until(t, REFNET__ENVELOPE__BODY_BATCH, 2000, on_frame_session);
+    assert_non_null(env);
+    assert_batch_of_items(t, env, 0, NODE_OUTBOX_WINDOW);
+    pbuf_destroy(&env);
+    assert_int_equal(link_stats(t->link)->batches_out, 1);
+    assert_int_equal(link_stats(t->link)->sent, 2 * NODE_OUTBOX_WINDOW);
+
+    /* Their answers, themselves a batch, free the window: the rest follow in one frame. */
+    answer_items(t, 0, NODE_OUTBOX_WINDOW);
+    env = pump_until(t, REFNET__ENVELOPE__BODY_BATCH, 2000, on_frame_session);
+    assert_non_null(env);
+    assert_batch_of_items(t, env, NODE_OUTBOX_WINDOW, N_ITEMS - NODE_OUTBOX_WINDOW);
+    pbuf_destroy(&env);
+    const link_stats_t *ls = link_stats(t->link);
+    assert_int_equal(ls->batches_out, 2);
+    assert_int_equal(ls->sent, NODE_OUTBOX_WINDOW + N_ITEMS);
+    /* Two frames carried N_ITEMS envelopes; every other frame one. */
+    assert_int_equal(ls->envelopes_out, ls->frames_out - 2 + N_ITEMS);
+}
+
+/* Frames the link hands over while items wait: "queue full" keeps them for a later try. */
+static void
+on_frame_queue_full(t_t *t, const Refnet__Envelope *env)
+{
+    if (env->body_case == REFNET__ENVELOPE__BODY_RESULT)
+        link_retry_later(t->link, &env->result->ref, clock_mono_ms());
+    else
+        on_frame_session(t, env);
+}
+
+/* Items the broker asked to retry are resent together, in one frame, oldest first. */
+static void
+test_resend_packed(void **state)
+{
+    t_t *t = *state;
+    t->answer_pings = true;
+    start_session(t, true);
+    queue_items(t, 3);
+    pbuf_t *env = pump_until(t, REFNET__ENVELOPE__BODY_BATCH, 2000, on_frame_session);
+    assert_non_null(env);
+    assert_batch_of_items(t, env, 0, 3);
+    pbuf_destroy(&env);
+
+    /* "Queue full" for all three: after NODE_RETRY_MS they go again, still one frame. */
+    uint8_t *items[3], id[3][UID_MSGID_LEN];
+    size_t lens[3];
+    for (size_t i = 0; i < 3; i++) {
+        Refnet__Envelope r = REFNET__ENVELOPE__INIT;
+        Refnet__Result res = REFNET__RESULT__INIT;
+        res.ref = (ProtobufCBinaryData){ UID_MSGID_LEN, t->ids[i] };
+        res.status = REFNET__STATUS__STATUS_QUEUE_FULL;
+        r.body_case = REFNET__ENVELOPE__BODY_RESULT;
+        r.result = &res;
+        items[i] = encode(&r, id[i], &lens[i]);
+    }
+    broker_send_batch(t, items, lens, 3);
+    for (size_t i = 0; i < 3; i++)
+        free(items[i]);
+    uint64_t asked = clock_mono_ms();
+    env = pump_until(t, REFNET__ENVELOPE__BODY_BATCH, NODE_RETRY_MS + 2000, on_frame_queue_full);
+    assert_non_null(env);
+    assert_true(clock_mono_ms() - asked >= NODE_RETRY_MS - 100);
+    assert_batch_of_items(t, env, 0, 3);
+    pbuf_destroy(&env);
+    assert_true(link_connected(t->link));
+    assert_int_equal(link_stats(t->link)->sent, 3);
+    assert_int_equal(link_stats(t->link)->resent, 3);
+    assert_int_equal(link_stats(t->link)->batches_out, 2);
+}
+
 int
 main(void)
 {
@@ -314,6 +712,10 @@ main(void)
         cmocka_unit_test_setup_teardown(test_silence_ends_the_session, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sync_request, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bye_waits_then_reconnects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_items_applied_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bye_in_a_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outbox_packed_only_with_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resend_packed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
