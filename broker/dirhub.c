@@ -8,6 +8,7 @@
 #include "bstore.h"
 #include "clock.h"
 #include "dirdigest.h"
+#include "pbscan.h"
 #include "records.pb-c.h"
 #include "refnet_error.h"
 #include "wire.h"
@@ -332,18 +333,31 @@ dirhub_update_frame(store_t *store, MDB_txn *txn, uint64_t seq, uint8_t **frame,
     return rc;
 }
 
+/* DirRecord field numbers (records.proto) read by dirhub_owner without decoding the record. */
+#define DIRHUB_REC_AGENCY    2
+#define DIRHUB_REC_WITHDRAWN 3
+
 int
 dirhub_owner(store_t *store, MDB_txn *txn, const char *service_id, char *owner, bool *withdrawn)
 {
-    pbuf_t *pb = NULL;
-    int rc = dirhub_get(store, txn, service_id, &pb);
-    if (rc)
-        return rc;
-    const Refnet__DirRecord *rec = (const Refnet__DirRecord *)pbuf_msg(pb);
-    snprintf(owner, WIRE_MAX_IDENT + 1, "%s", rec->agency);
-    *withdrawn = rec->withdrawn;
-    pbuf_destroy(&pb);
-    return 0;
+    MDB_val val;
+    uint64_t gone = 0;
+    size_t n = strlen(service_id);
+    if (n == 0 || n > WIRE_MAX_IDENT)
+        return REFNET_ENOTFOUND;
+    /* Every handoff checks its service's owner: the owner and the tombstone flag are read from
+     * the record without decoding the service it carries. */
+    int rc = store_get(txn, bstore_db(store, BSTORE_SERVICES), service_id, n, &val);
+    if (!rc)
+        rc = pbscan_string(val.mv_data, val.mv_size, DIRHUB_REC_AGENCY, owner, WIRE_MAX_IDENT + 1);
+    if (!rc) {
+        rc = pbscan_varint(val.mv_data, val.mv_size, DIRHUB_REC_WITHDRAWN, &gone);
+        rc = rc == REFNET_ENOTFOUND ? 0 : rc;
+    }
+    if (rc == REFNET_ETOOLARGE)
+        rc = REFNET_EDECODE;
+    *withdrawn = gone != 0;
+    return rc;
 }
 
 /* ---- compaction --------------------------------------------------------------------------- */

@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "log.h"
 #include "pairhold.h"
+#include "pbscan.h"
 #include "records.pb-c.h"
 #include "refnet_error.h"
 #include "wire.h"
@@ -415,6 +416,10 @@ mailbox_owned_by(const mailbox_rec_t *rec, const char *agency)
     return rec->qkey_len == n + 9 && memcmp(rec->qkey, agency, n) == 0 && rec->qkey[n] == '\0';
 }
 
+/* QueuedMail field numbers (records.proto) read by mailbox_ack without decoding the record. */
+#define MAILBOX_QM_SENDER  2
+#define MAILBOX_QM_HANDOFF 5
+
 int
 mailbox_ack(mailbox_t *self,
             MDB_txn *txn,
@@ -424,9 +429,10 @@ mailbox_ack(mailbox_t *self,
             mailbox_ack_t *out)
 {
     mailbox_rec_t rec;
-    pbuf_t *pb = NULL;
+    MDB_val val;
     char agency[WIRE_MAX_IDENT + 1];
     out->receipt_to[0] = '\0';
+    out->handoff_id[0] = '\0';
     int rc = mailbox_rec_get(self, txn, msg_id, &rec);
     if (rc)
         return rc;
@@ -434,17 +440,24 @@ mailbox_ack(mailbox_t *self,
         return REFNET_ENOTFOUND;
     if (!mailbox_qkey_split(rec.qkey, rec.qkey_len, agency, &out->qseq))
         return REFNET_EDECODE;
-    rc = mailbox_load(self, txn, &rec, &pb);
-    const Refnet__QueuedMail *qm = rc ? NULL : (const Refnet__QueuedMail *)pbuf_msg(pb);
+    /* Only the sender and the handoff id are needed, not the envelope: read, not decoded. */
+    rc = store_get(txn, mailbox_db(self, BSTORE_QUEUE), rec.qkey, rec.qkey_len, &val);
+    if (!rc)
+        rc = pbscan_string(val.mv_data, val.mv_size, MAILBOX_QM_SENDER, out->receipt_to,
+                           sizeof out->receipt_to);
+    if (!rc)
+        rc = pbscan_string(val.mv_data, val.mv_size, MAILBOX_QM_HANDOFF, out->handoff_id,
+                           sizeof out->handoff_id);
+    if (rc == REFNET_ETOOLARGE)
+        rc = REFNET_EDECODE;
     /* Broker-made mail (a receipt) has no sender: nobody can resend it, nothing is owed. */
-    if (qm)
-        rc = mailbox_finish(self, txn, msg_id, &rec, qm->sender[0] ? MAILBOX_DONE : MAILBOX_UNKNOWN,
-                            now_ms);
-    if (qm && !rc) {
-        snprintf(out->receipt_to, sizeof out->receipt_to, "%s", qm->sender);
-        snprintf(out->handoff_id, sizeof out->handoff_id, "%s", qm->handoff_id);
+    if (!rc)
+        rc = mailbox_finish(self, txn, msg_id, &rec,
+                            out->receipt_to[0] ? MAILBOX_DONE : MAILBOX_UNKNOWN, now_ms);
+    if (rc) {
+        out->receipt_to[0] = '\0';
+        out->handoff_id[0] = '\0';
     }
-    pbuf_destroy(&pb);
     return rc;
 }
 

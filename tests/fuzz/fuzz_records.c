@@ -7,6 +7,8 @@
  * bytes a record carries for the wire (a queued or outgoing Envelope, a received PersonPacket,
  * a directory Service) go through the same checks the daemons apply before using them.
  *
+ * The same bytes also go through pbscan (the fields the broker reads without decoding).
+ *
  * Two wire messages are here too, because they never cross the wire in clear: what a sealed
  * person packet and a sealed reason open to (PersonPacket, StepNote). crypto_box_open only
  * proves which agency sealed the bytes, not that they are well formed, so an enrolled agency
@@ -14,7 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "pbscan.h"
 #include "pbuf.h"
 #include "records.pb-c.h"
 #include "refnet_error.h"
@@ -73,11 +77,31 @@ fuzz_nested(const ProtobufCMessage *msg)
     }
 }
 
+/* The fields the broker reads from records without decoding them (pbscan.h): whatever the
+ * bytes, a read stays inside them and a string comes back terminated. */
+static void
+fuzz_scan(const uint8_t *data, size_t size)
+{
+    char out[WIRE_MAX_IDENT + 1];
+    uint64_t v;
+    const uint8_t *p = NULL;
+    size_t n = 0;
+    for (uint32_t field = 1; field <= 5; field++) {
+        int rc = pbscan_string(data, size, field, out, sizeof out);
+        if (strlen(out) > WIRE_MAX_IDENT || (rc != 0 && out[0] != '\0'))
+            abort();
+        (void)pbscan_varint(data, size, field, &v);
+        if (pbscan_bytes(data, size, field, &p, &n) == 0 && (p < data || p + n > data + size))
+            abort();
+    }
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
+    fuzz_scan(data + 1, size - 1);
     const ProtobufCMessageDescriptor *desc = FUZZ_RECORDS[data[0] % FUZZ_RECORDS_N];
     pbuf_t *pb = NULL;
     int rc = pbuf_unpack(&pb, desc, data + 1, size - 1, size - 1);
