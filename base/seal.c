@@ -176,6 +176,47 @@ seal_open(const uint8_t *sealed,
     return 0;
 }
 
+int
+seal_precompute(const uint8_t peer_pk[SEAL_KEY_LEN],
+                const uint8_t my_sk[SEAL_KEY_LEN],
+                uint8_t shared[SEAL_SHARED_LEN])
+{
+    if (seal_init() != 0 || crypto_box_beforenm(shared, peer_pk, my_sk) != 0) {
+        sodium_memzero(shared, SEAL_SHARED_LEN);
+        return REFNET_ECRYPTO;
+    }
+    return 0;
+}
+
+int
+seal_box_shared(const uint8_t *msg,
+                size_t len,
+                const uint8_t shared[SEAL_SHARED_LEN],
+                const uint8_t nonce[SEAL_NONCE_LEN],
+                uint8_t *out)
+{
+    if (len > SIZE_MAX - SEAL_OVERHEAD)
+        return REFNET_ECRYPTO;
+    memcpy(out, nonce, SEAL_NONCE_LEN);
+    return crypto_box_easy_afternm(out + SEAL_NONCE_LEN, msg, len, out, shared) == 0
+               ? 0
+               : REFNET_ECRYPTO;
+}
+
+int
+seal_open_shared(const uint8_t *sealed,
+                 size_t len,
+                 const uint8_t shared[SEAL_SHARED_LEN],
+                 uint8_t *out)
+{
+    if (len < SEAL_OVERHEAD)
+        return REFNET_ECRYPTO;
+    return crypto_box_open_easy_afternm(out, sealed + SEAL_NONCE_LEN, len - SEAL_NONCE_LEN, sealed,
+                                        shared) == 0
+               ? 0
+               : REFNET_ECRYPTO;
+}
+
 /* ---- agency key signatures ---------------------------------------------------------------- */
 
 static size_t

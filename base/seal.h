@@ -64,6 +64,32 @@ int seal_open(const uint8_t *sealed,
               uint8_t **out,
               size_t *out_len);
 
+/* Precomputed sealing: the X25519 scalar multiplication of seal_box/seal_open done once per
+ * (peer key, own key) pair, then one symmetric pass per packet. The output of seal_box_shared
+ * is byte for byte what seal_box makes with the same nonce, and seal_open_shared opens exactly
+ * what seal_open opens. `shared` is as secret as `my_sk`: wipe it with sodium_memzero. */
+#define SEAL_SHARED_LEN 32
+
+/* Computes the shared key of `peer_pk` and `my_sk` (crypto_box_beforenm). Returns 0, or
+ * REFNET_ECRYPTO for a weak peer key (the shared key would be all zeros). */
+int seal_precompute(const uint8_t peer_pk[SEAL_KEY_LEN],
+                    const uint8_t my_sk[SEAL_KEY_LEN],
+                    uint8_t shared[SEAL_SHARED_LEN]);
+/* Seals `len` bytes with `shared` and the caller's fresh random `nonce` into `out`, which has
+ * room for len + SEAL_OVERHEAD bytes: the nonce, then crypto_box_easy_afternm's output. No
+ * allocation, no system call. Returns 0 or REFNET_ECRYPTO. */
+int seal_box_shared(const uint8_t *msg,
+                    size_t len,
+                    const uint8_t shared[SEAL_SHARED_LEN],
+                    const uint8_t nonce[SEAL_NONCE_LEN],
+                    uint8_t *out);
+/* Opens `len` sealed bytes with `shared` into `out`, which has room for len - SEAL_OVERHEAD
+ * bytes. Returns 0, or REFNET_ECRYPTO when it is too short or does not open. */
+int seal_open_shared(const uint8_t *sealed,
+                     size_t len,
+                     const uint8_t shared[SEAL_SHARED_LEN],
+                     uint8_t *out);
+
 /* Signs the binding of `agency` to box key `box_pk`, issued at `issued_at_ms`. The signed bytes
  * are "refnet-agency-key-v1", NUL, the agency id, NUL, the key and the time as 8 bytes
  * big-endian: unambiguous, so no other binding has the same signature. */

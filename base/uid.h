@@ -30,8 +30,9 @@ void uid_derive(const char *name, char out[UID_STR_LEN]);
 /* Writes 16 random bytes into `out`. */
 void uid_msgid(uint8_t out[UID_MSGID_LEN]);
 /* A buffer of CSPRNG bytes owned by its caller: drawing ids from it costs one system call per
- * UID_POOL_BYTES bytes instead of one per id. One pool per thread; a pool is never shared
- * with a forked child (both would draw the same bytes). */
+ * UID_POOL_BYTES bytes instead of one per id (each refill is a fresh 32-byte seed from the
+ * system, expanded with ChaCha20). One pool per thread; a pool is never shared with a forked
+ * child (both would draw the same bytes). */
 #define UID_POOL_BYTES 4096
 typedef struct {
     uint8_t buf[UID_POOL_BYTES];
@@ -40,6 +41,14 @@ typedef struct {
 
 /* Makes `pool` empty; its first draw fills it. */
 void uid_pool_init(uid_pool_t *pool);
+/* Writes `n` CSPRNG bytes taken from `pool` (drawn on the spot when it is NULL or `n` is over
+ * UID_POOL_BYTES), e.g. the nonce of a sealed packet. The bytes are wiped from the pool. */
+void uid_pool_bytes(uid_pool_t *pool, uint8_t *out, size_t n);
+/* uid_new, its random bits taken from `pool` (drawn on the spot when NULL). */
+void uid_new_pool(uid_pool_t *pool, char out[UID_STR_LEN]);
+/* uid_new_ordered, its random bits taken from `pool` (drawn on the spot when NULL): for
+ * senders that make an id per message and should not pay a system call for each. */
+void uid_new_ordered_pool(uid_pool_t *pool, char out[UID_STR_LEN]);
 /* Writes a time-ordered message id: 6 bytes of big-endian Unix time in milliseconds, then 10
  * CSPRNG bytes, taken from `pool` (or drawn on the spot when it is NULL). Ids made later sort
  * after earlier ones (to the millisecond), so that indexes keyed by msg_id grow at their end

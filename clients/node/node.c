@@ -189,6 +189,8 @@ node_open_store(node_t *self, size_t map_size)
         return REFNET_ENOTFOUND;
     }
     rc = nodedb_open(&self->st, db, map_size);
+    if (rc == 0)
+        peerkeys_cache_start(self->st); /* shared sealing keys: no scalar mult per packet */
     return rc != 0 ? rc : node_load_identity(self);
 }
 
@@ -329,6 +331,7 @@ node_destroy(node_t **self_p)
         unlink(self->api_path);
     link_destroy(&self->link);
     zcert_destroy(&self->cert);
+    peerkeys_cache_stop(self->st);
     store_destroy(&self->st);
     if (self->lock_fd >= 0)
         close(self->lock_fd);

@@ -2,7 +2,9 @@
 #include "peerkeys.h"
 
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
@@ -10,6 +12,125 @@
 #include "nodedb.h"
 #include "path.h"
 #include "refnet_error.h"
+#include "uid.h"
+#include "xmalloc.h"
+
+/* ---- shared-key cache --------------------------------------------------------------------- */
+
+typedef struct {
+    uint8_t peer[SEAL_KEY_LEN];
+    uint8_t own_sk[SEAL_KEY_LEN];
+    uint8_t shared[SEAL_SHARED_LEN];
+    uint64_t used; /* the cache's tick at the last hit; 0: empty slot */
+} peerkeys_slot_t;
+
+struct peerkeys_cache {
+    peerkeys_slot_t slots[PEERKEYS_CACHE_SLOTS];
+    uid_pool_t nonces; /* sealing nonces: one system call per UID_POOL_BYTES, not per packet */
+    uint64_t tick;
+    peerkeys_cache_stats_t stats;
+};
+
+peerkeys_cache_t *
+peerkeys_cache_new(void)
+{
+    peerkeys_cache_t *self = xcalloc(1, sizeof *self);
+    uid_pool_init(&self->nonces);
+    return self;
+}
+
+void
+peerkeys_cache_destroy(peerkeys_cache_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    sodium_memzero(*self_p, sizeof **self_p);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+/* The slot holding (peer, own_sk), or NULL; *victim is the empty or least recently used one. */
+static peerkeys_slot_t *
+peerkeys_cache_find(peerkeys_cache_t *self,
+                    const uint8_t peer[SEAL_KEY_LEN],
+                    const uint8_t own_sk[SEAL_KEY_LEN],
+                    peerkeys_slot_t **victim)
+{
+    *victim = &self->slots[0];
+    for (size_t i = 0; i < PEERKEYS_CACHE_SLOTS; i++) {
+        peerkeys_slot_t *s = &self->slots[i];
+        if (s->used && memcmp(s->peer, peer, SEAL_KEY_LEN) == 0 &&
+            memcmp(s->own_sk, own_sk, SEAL_KEY_LEN) == 0)
+            return s;
+        if (s->used < (*victim)->used)
+            *victim = s;
+    }
+    return NULL;
+}
+
+int
+peerkeys_cache_shared(peerkeys_cache_t *self,
+                      const uint8_t peer_pk[SEAL_KEY_LEN],
+                      const uint8_t my_sk[SEAL_KEY_LEN],
+                      uint8_t shared[SEAL_SHARED_LEN])
+{
+    if (!self)
+        return seal_precompute(peer_pk, my_sk, shared);
+    peerkeys_slot_t *victim = NULL, *s = peerkeys_cache_find(self, peer_pk, my_sk, &victim);
+    if (s) {
+        s->used = ++self->tick;
+        self->stats.hits++;
+        memcpy(shared, s->shared, SEAL_SHARED_LEN);
+        return 0;
+    }
+    int rc = seal_precompute(peer_pk, my_sk, shared);
+    if (rc != 0)
+        return rc; /* a weak key is not kept: it fails again, cheaply */
+    self->stats.misses++;
+    if (victim->used)
+        self->stats.evictions++;
+    else
+        self->stats.live++;
+    sodium_memzero(victim, sizeof *victim);
+    memcpy(victim->peer, peer_pk, SEAL_KEY_LEN);
+    memcpy(victim->own_sk, my_sk, SEAL_KEY_LEN);
+    memcpy(victim->shared, shared, SEAL_SHARED_LEN);
+    victim->used = ++self->tick;
+    return 0;
+}
+
+void
+peerkeys_cache_stats(const peerkeys_cache_t *self, peerkeys_cache_stats_t *out)
+{
+    if (self)
+        *out = self->stats;
+    else
+        memset(out, 0, sizeof *out);
+}
+
+peerkeys_cache_t *
+peerkeys_cache_of(const store_t *st)
+{
+    MDB_env *env = st ? store_env(st) : NULL;
+    return env ? mdb_env_get_userctx(env) : NULL;
+}
+
+void
+peerkeys_cache_stop(store_t *st)
+{
+    peerkeys_cache_t *c = peerkeys_cache_of(st);
+    if (!c)
+        return;
+    mdb_env_set_userctx(store_env(st), NULL);
+    peerkeys_cache_destroy(&c);
+}
+
+void
+peerkeys_cache_start(store_t *st)
+{
+    peerkeys_cache_stop(st);
+    mdb_env_set_userctx(store_env(st), peerkeys_cache_new());
+}
 
 int
 peerkeys_own(const char *dir, uint8_t pk[SEAL_KEY_LEN], uint8_t sk[SEAL_KEY_LEN])
@@ -217,7 +338,26 @@ peerkeys_seal(MDB_txn *txn,
         return REFNET_EFORBIDDEN;
     if (rc != 0)
         return rc;
-    return seal_box(clear->data, clear->len, e.key, my_sk, &sealed->data, &sealed->len);
+    uint8_t shared[SEAL_SHARED_LEN], nonce[SEAL_NONCE_LEN];
+    sealed->data = NULL;
+    sealed->len = 0;
+    peerkeys_cache_t *cache = peerkeys_cache_of(st);
+    rc = peerkeys_cache_shared(cache, e.key, my_sk, shared);
+    if (rc == 0 && clear->len > SIZE_MAX - SEAL_OVERHEAD)
+        rc = REFNET_ECRYPTO;
+    if (rc == 0) {
+        uid_pool_bytes(cache ? &cache->nonces : NULL, nonce, sizeof nonce);
+        sealed->data = xmalloc(clear->len + SEAL_OVERHEAD);
+        sealed->len = clear->len + SEAL_OVERHEAD;
+        rc = seal_box_shared(clear->data, clear->len, shared, nonce, sealed->data);
+    }
+    if (rc != 0) {
+        free(sealed->data);
+        sealed->data = NULL;
+        sealed->len = 0;
+    }
+    sodium_memzero(shared, sizeof shared);
+    return rc;
 }
 
 int
@@ -249,17 +389,47 @@ peerkeys_prev_own(const store_t *st, uint8_t sk[SEAL_KEY_LEN])
     return rc == 0 ? seal_box_load(path, pk, sk) : rc;
 }
 
+/* Opens `sealed` from the holder of `peer` for `my_sk`, with the shared key from `cache`. */
+static int
+peerkeys_open_one(peerkeys_cache_t *cache,
+                  const uint8_t peer[SEAL_KEY_LEN],
+                  const uint8_t my_sk[SEAL_KEY_LEN],
+                  const ProtobufCBinaryData *sealed,
+                  ProtobufCBinaryData *clear)
+{
+    uint8_t shared[SEAL_SHARED_LEN];
+    clear->data = NULL;
+    clear->len = 0;
+    if (sealed->len < SEAL_OVERHEAD)
+        return REFNET_ECRYPTO;
+    int rc = peerkeys_cache_shared(cache, peer, my_sk, shared);
+    if (rc == 0) {
+        size_t plain = sealed->len - SEAL_OVERHEAD;
+        clear->data = xmalloc(plain + 1); /* never zero bytes */
+        rc = seal_open_shared(sealed->data, sealed->len, shared, clear->data);
+        if (rc == 0)
+            clear->len = plain;
+        else {
+            free(clear->data);
+            clear->data = NULL;
+        }
+    }
+    sodium_memzero(shared, sizeof shared);
+    return rc;
+}
+
 /* Tries the sender's current and previous keys with one of this node's secret keys. */
 static int
-peerkeys_try(const peerkeys_entry_t *e,
+peerkeys_try(peerkeys_cache_t *cache,
+             const peerkeys_entry_t *e,
              const uint8_t my_sk[SEAL_KEY_LEN],
              const ProtobufCBinaryData *sealed,
              ProtobufCBinaryData *clear)
 {
     static const uint8_t none[SEAL_KEY_LEN];
-    int rc = seal_open(sealed->data, sealed->len, e->key, my_sk, &clear->data, &clear->len);
+    int rc = peerkeys_open_one(cache, e->key, my_sk, sealed, clear);
     if (rc != 0 && memcmp(e->prev, none, SEAL_KEY_LEN) != 0)
-        rc = seal_open(sealed->data, sealed->len, e->prev, my_sk, &clear->data, &clear->len);
+        rc = peerkeys_open_one(cache, e->prev, my_sk, sealed, clear);
     return rc;
 }
 
@@ -281,10 +451,11 @@ peerkeys_open(MDB_txn *txn,
     }
     if (rc != 0)
         return rc;
-    rc = peerkeys_try(&e, my_sk, sealed, clear);
+    peerkeys_cache_t *cache = peerkeys_cache_of(st);
+    rc = peerkeys_try(cache, &e, my_sk, sealed, clear);
     /* Sealed for this node's key before it rotated, and delivered after. */
     if (rc != 0 && peerkeys_prev_own(st, prev_sk) == 0)
-        rc = peerkeys_try(&e, prev_sk, sealed, clear);
+        rc = peerkeys_try(cache, &e, prev_sk, sealed, clear);
     sodium_memzero(prev_sk, sizeof prev_sk);
     if (rc != 0)
         *why = "it does not open with the sending agency's key and ours (tampered, or sealed by "

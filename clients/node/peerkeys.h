@@ -19,8 +19,16 @@
  *   (0600), where DIR is the folder that holds the store's LMDB folder (DIR/db): a packet that
  *   does not open with the current key is tried with that one, read only then.
  *
- * Functions taking a transaction run inside the caller's; nothing commits here. Stateless;
- * single-threaded like the store. */
+ * - Shared-key cache (peerkeys_cache_t): sealing and opening cost an X25519 scalar
+ *   multiplication per packet unless the shared key of (peer key, own key) is kept. A cache of
+ *   PEERKEYS_CACHE_SLOTS such keys, least recently used first out, is attached to a store with
+ *   peerkeys_cache_start() (it lives in the LMDB environment's user context, which nothing
+ *   else uses) and is then used by peerkeys_seal and peerkeys_open; without one they compute
+ *   each key as before. It is keyed by the key bytes, so an agency's new key, or this node's
+ *   rotated one, is simply a miss; evicted and destroyed entries are wiped.
+ *
+ * Functions taking a transaction run inside the caller's; nothing commits here. Stateless
+ * apart from the cache; single-threaded like the store. */
 #ifndef REFNET_PEERKEYS_H
 #define REFNET_PEERKEYS_H
 
@@ -35,6 +43,39 @@
 #define PEERKEYS_FILE_PREV "seal.key.prev"
 #define PEERKEYS_META_SIGN "broker_sign_key"
 #define PEERKEYS_VALUE_LEN (2 * SEAL_KEY_LEN + 16)
+/* Shared keys kept: a node talks to a few dozen agencies; a miss costs one scalar mult. */
+#define PEERKEYS_CACHE_SLOTS 64
+
+typedef struct peerkeys_cache peerkeys_cache_t;
+
+/* What a cache has done, for tests and counters. */
+typedef struct {
+    uint64_t hits;
+    uint64_t misses;    /* shared keys computed */
+    uint64_t evictions; /* entries wiped to make room */
+    size_t live;        /* entries held now, at most PEERKEYS_CACHE_SLOTS */
+} peerkeys_cache_stats_t;
+
+/* A new empty cache (caller owns; peerkeys_cache_destroy). */
+peerkeys_cache_t *peerkeys_cache_new(void);
+/* Wipes every entry and frees the cache. Accepts NULL; nulls *self_p. */
+void peerkeys_cache_destroy(peerkeys_cache_t **self_p);
+/* Writes the shared key of `peer_pk` and `my_sk` into `shared` (SEAL_SHARED_LEN bytes), from
+ * the cache when it holds it, else computed and kept (evicting the least recently used entry
+ * when full). `self` may be NULL: computed, not kept. Returns 0 or REFNET_ECRYPTO (weak key). */
+int peerkeys_cache_shared(peerkeys_cache_t *self,
+                          const uint8_t peer_pk[SEAL_KEY_LEN],
+                          const uint8_t my_sk[SEAL_KEY_LEN],
+                          uint8_t shared[SEAL_SHARED_LEN]);
+void peerkeys_cache_stats(const peerkeys_cache_t *self, peerkeys_cache_stats_t *out);
+
+/* Creates a cache and attaches it to `st`, for peerkeys_seal and peerkeys_open on that store
+ * (one destroyed first if attached already). Call it once after opening the store. */
+void peerkeys_cache_start(store_t *st);
+/* Detaches and destroys the cache of `st`, if any. Call it before store_destroy. Accepts NULL. */
+void peerkeys_cache_stop(store_t *st);
+/* The cache attached to `st`, or NULL (borrowed). */
+peerkeys_cache_t *peerkeys_cache_of(const store_t *st);
 
 /* Loads the node's box keypair from DIR/seal.key, creating it first when absent. Returns 0 or
  * a REFNET_E* code (REFNET_ECRYPTO for a key file others may read). */

@@ -2,18 +2,22 @@
  *
  *   bench_mail --broker EP --broker-key KEY --from DIR... --to AGENCY=SERVICE...
  *              [--count N] [--window N] [--size BYTES] [--seconds S] [--warmup N]
- *              [--io-threads N] [--label TEXT] [--ordered-handoffs]
+ *              [--io-threads N] [--label TEXT] [--ordered-handoffs] [--no-batch]
  *
  * Each --from names a node folder made by `refnet-node init` and enrolled at the broker; this
  * program becomes that agency (bench_agent.h) without running its node. The agencies take turns
  * in one zmq_poll loop: each keeps --window handoff requests in flight, addressed to the --to
  * targets in turn (real refnet-nodes that published those services), until --count of its
  * messages have come back as receipts, i.e. were committed by the broker, delivered, committed
- * by the receiving node and acknowledged. The clock starts once every agency has its Welcome.
+ * by the receiving node and acknowledged. Each handoff carries a person packet sealed for its
+ * receiving agency with the sending folder's sealing key, which the receiving node opens. The
+ * clock starts once every agency has its Welcome and the verified sealing keys of the targets.
+ * Mail goes out in Batch frames when the broker takes them, unless --no-batch.
  *
  * Prints one line "RESULT bench=mail ... rate=R p50_us=A p99_us=B complete=1": rate is
  * receipts per second from the start to the last receipt; p50/p99 are send-to-receipt
- * latencies, store_p50/p99 send-to-STORED. Exit 0 when every message was receipted, 1 when
+ * latencies, store_p50/p99 send-to-STORED; batched=1 when the mail went in Batch frames,
+ * frames_out the frames sent. Exit 0 when every message was receipted, 1 when
  * not (refusals, time limit, setup error), 2 on a usage error.
  *
  * Single-threaded; main owns every agent and the two latency collections. */
@@ -60,6 +64,7 @@ typedef struct {
     uint64_t seconds;
     uint64_t warmup;
     bool ordered_handoffs;
+    bool no_batch;
     int io_threads;
     const char *label;
 } mail_args_t;
@@ -75,7 +80,7 @@ typedef struct {
 static const char MAIL_USAGE[] =
     "usage: bench_mail --broker EP --broker-key KEY --from DIR... --to AGENCY=SERVICE...\n"
     "                  [--count N] [--window N] [--size BYTES] [--seconds S] [--warmup N]\n"
-    "                  [--io-threads N] [--label TEXT]\n"
+    "                  [--io-threads N] [--label TEXT] [--ordered-handoffs] [--no-batch]\n"
     "\n"
     "Sends handoff requests through a running refnet-broker as the agencies of the node\n"
     "folders given with --from, to the services given with --to, and counts each message\n"
@@ -91,6 +96,7 @@ static const char MAIL_USAGE[] =
     "  --seconds S          give up after S seconds (default 60)\n"
     "  --warmup N           leave each agency's first N messages out of the latencies\n"
     "  --ordered-handoffs   time-ordered (UUID v7) handoff ids instead of random v4 ones\n"
+    "  --no-batch           one envelope per frame, even when the broker takes batches\n"
     "  --io-threads N       ZeroMQ I/O threads (default 1)\n"
     "  --label TEXT         a name for the run, repeated in the RESULT line\n";
 
@@ -177,6 +183,9 @@ mail_parse_option(mail_args_t *a, int opt, const char *val)
     case 'O':
         a->ordered_handoffs = true;
         return true;
+    case 'N':
+        a->no_batch = true;
+        return true;
     default:
         return mail_parse_number(a, opt, val);
     }
@@ -196,6 +205,7 @@ mail_parse(int argc, char **argv, mail_args_t *a)
                                           { "warmup", required_argument, NULL, 'u' },
                                           { "io-threads", required_argument, NULL, 'i' },
                                           { "ordered-handoffs", no_argument, NULL, 'O' },
+                                          { "no-batch", no_argument, NULL, 'N' },
                                           { "label", required_argument, NULL, 'l' },
                                           { "help", no_argument, NULL, 'h' },
                                           { NULL, 0, NULL, 0 } };
@@ -251,6 +261,7 @@ mail_open(mail_run_t *run, const mail_args_t *a)
                                      .size = a->size,
                                      .warmup = a->warmup,
                                      .ordered_handoffs = a->ordered_handoffs,
+                                     .no_batch = a->no_batch,
                                      .targets = a->to,
                                      .ntargets = a->nto };
         int rc = bench_agent_open(&run->agents[i], &cfg, run->receipt_lat, run->stored_lat);
@@ -323,6 +334,8 @@ mail_report(mail_run_t *run, const mail_args_t *a, uint64_t t0, uint64_t cpu0, b
         sum.refused += c->refused;
         sum.duplicates += c->duplicates;
         sum.stale += c->stale;
+        sum.frames_out += c->frames_out;
+        sum.bad_frames += c->bad_frames;
         if (c->last_receipt_us > sum.last_receipt_us)
             sum.last_receipt_us = c->last_receipt_us;
     }
@@ -331,7 +344,7 @@ mail_report(mail_run_t *run, const mail_args_t *a, uint64_t t0, uint64_t cpu0, b
     printf("RESULT bench=mail label=%s agents=%zu targets=%zu window=%u count=%llu sent=%llu "
            "stored=%llu receipts=%llu refused=%llu duplicates=%llu stale=%llu secs=%.3f "
            "rate=%.0f stored_rate=%.0f p50_us=%llu p99_us=%llu store_p50_us=%llu "
-           "store_p99_us=%llu cpu_us=%llu complete=%d\n",
+           "store_p99_us=%llu cpu_us=%llu batched=%d frames_out=%llu bad_frames=%llu complete=%d\n",
            a->label, run->n, a->nto, a->window, (unsigned long long)a->count,
            (unsigned long long)sum.sent, (unsigned long long)sum.stored,
            (unsigned long long)sum.receipts, (unsigned long long)sum.refused,
@@ -341,7 +354,9 @@ mail_report(mail_run_t *run, const mail_args_t *a, uint64_t t0, uint64_t cpu0, b
            (unsigned long long)bench_stats_percentile(run->receipt_lat, 99),
            (unsigned long long)bench_stats_percentile(run->stored_lat, 50),
            (unsigned long long)bench_stats_percentile(run->stored_lat, 99),
-           (unsigned long long)(bench_stats_cpu_us(false) - cpu0), complete);
+           (unsigned long long)(bench_stats_cpu_us(false) - cpu0),
+           run->n ? bench_agent_batching(run->agents[0]) : 0, (unsigned long long)sum.frames_out,
+           (unsigned long long)sum.bad_frames, complete);
     fflush(stdout);
 }
 
@@ -352,7 +367,8 @@ mail_main(mail_run_t *run, const mail_args_t *a)
     if (!rc)
         rc = mail_until(run, bench_agent_welcomed, false, bench_stats_now_us() + MAIL_CONNECT_US);
     if (!rc && !mail_all(run, bench_agent_welcomed)) {
-        log_error("bench: not every agency was welcomed by the broker within %llu s",
+        log_error("bench: not every agency was welcomed by the broker with the verified sealing "
+                  "keys of its targets within %llu s",
                   MAIL_CONNECT_US / 1000000ULL);
         rc = -ETIMEDOUT;
     }

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "peerkeys.h"
 #include "refnet_error.h"
@@ -169,9 +170,8 @@ test_accept_only_keys_the_pinned_broker_signed(void **state)
 }
 
 static void
-test_seal_and_open_through_verified_keys(void **state)
+seal_and_open_through_verified_keys(pk_t *t)
 {
-    pk_t *t = *state;
     uint8_t a_pk[SEAL_KEY_LEN], a_sk[SEAL_KEY_LEN], b_pk[SEAL_KEY_LEN], b_sk[SEAL_KEY_LEN];
     uint8_t sig_a[SEAL_SIGNATURE_LEN], sig_b[SEAL_SIGNATURE_LEN];
     char bdir[128];
@@ -198,6 +198,13 @@ test_seal_and_open_through_verified_keys(void **state)
     assert_int_equal(peerkeys_seal(txn, t->fx->st, "b", a_sk, &clear, &sealed), 0);
     assert_int_equal(sealed.len, sizeof text + SEAL_OVERHEAD);
     assert_memory_not_equal(sealed.data + SEAL_NONCE_LEN, text, sizeof text);
+    /* Each seal has its own nonce, so the same text never seals to the same bytes. */
+    ProtobufCBinaryData again = { 0, NULL };
+    assert_int_equal(peerkeys_seal(txn, t->fx->st, "b", a_sk, &clear, &again), 0);
+    assert_memory_not_equal(again.data, sealed.data, SEAL_NONCE_LEN);
+    assert_int_equal(peerkeys_open(txn, t->fx->st, "a", b_sk, &again, &opened, &why), 0);
+    free(opened.data);
+    free(again.data);
     assert_int_equal(peerkeys_open(txn, t->fx->st, "a", b_sk, &sealed, &opened, &why), 0);
     assert_int_equal(opened.len, sizeof text);
     assert_memory_equal(opened.data, text, sizeof text);
@@ -216,6 +223,86 @@ test_seal_and_open_through_verified_keys(void **state)
                      REFNET_ECRYPTO);
     free(sealed.data);
     store_abort(&txn);
+}
+
+static void
+test_seal_and_open_through_verified_keys(void **state)
+{
+    seal_and_open_through_verified_keys(*state);
+}
+
+/* The same with a shared-key cache attached: same outcomes, and the cache is used (one
+ * computed key per pair: a seal a->b and an open from a by b share it). */
+static void
+test_seal_and_open_cached(void **state)
+{
+    pk_t *t = *state;
+    peerkeys_cache_stats_t cs;
+    peerkeys_cache_start(t->fx->st);
+    assert_non_null(peerkeys_cache_of(t->fx->st));
+    seal_and_open_through_verified_keys(t);
+    peerkeys_cache_stats(peerkeys_cache_of(t->fx->st), &cs);
+    assert_true(cs.misses >= 1);
+    assert_true(cs.hits >= 1);
+    assert_true(cs.live >= 1 && cs.live <= PEERKEYS_CACHE_SLOTS);
+    peerkeys_cache_stop(t->fx->st);
+    assert_null(peerkeys_cache_of(t->fx->st));
+    peerkeys_cache_stop(t->fx->st); /* twice is harmless */
+}
+
+/* Cached and computed shared keys are identical; a changed key (the peer's or ours) misses;
+ * the cache never holds more than PEERKEYS_CACHE_SLOTS and evicts the least recently used. */
+static void
+test_cache_is_exact_and_bounded(void **state)
+{
+    (void)state;
+    enum { PEERS = PEERKEYS_CACHE_SLOTS + 6 };
+    static uint8_t pk[PEERS][SEAL_KEY_LEN], sk[PEERS][SEAL_KEY_LEN];
+    uint8_t my_pk[SEAL_KEY_LEN], my_sk[SEAL_KEY_LEN], other_sk[SEAL_KEY_LEN];
+    uint8_t got[SEAL_SHARED_LEN], want[SEAL_SHARED_LEN];
+    peerkeys_cache_stats_t cs;
+    peerkeys_cache_t *c = peerkeys_cache_new();
+    assert_int_equal(seal_init(), 0);
+    crypto_box_keypair(my_pk, my_sk);
+    crypto_box_keypair(pk[0], other_sk);
+    for (size_t i = 0; i < PEERS; i++)
+        crypto_box_keypair(pk[i], sk[i]);
+    for (size_t i = 0; i < PEERS; i++) {
+        assert_int_equal(peerkeys_cache_shared(c, pk[i], my_sk, got), 0);
+        assert_int_equal(seal_precompute(pk[i], my_sk, want), 0);
+        assert_memory_equal(got, want, SEAL_SHARED_LEN);
+        assert_int_equal(peerkeys_cache_shared(NULL, pk[i], my_sk, got), 0);
+        assert_memory_equal(got, want, SEAL_SHARED_LEN);
+    }
+    peerkeys_cache_stats(c, &cs);
+    assert_int_equal(cs.misses, PEERS);
+    assert_int_equal(cs.hits, 0);
+    assert_int_equal(cs.live, PEERKEYS_CACHE_SLOTS);
+    assert_int_equal(cs.evictions, PEERS - PEERKEYS_CACHE_SLOTS);
+    /* The latest are held (hits, same key); the first were evicted (misses, recomputed). */
+    assert_int_equal(peerkeys_cache_shared(c, pk[PEERS - 1], my_sk, got), 0);
+    assert_int_equal(seal_precompute(pk[PEERS - 1], my_sk, want), 0);
+    assert_memory_equal(got, want, SEAL_SHARED_LEN);
+    peerkeys_cache_stats(c, &cs);
+    assert_int_equal(cs.hits, 1);
+    assert_int_equal(peerkeys_cache_shared(c, pk[0], my_sk, got), 0);
+    peerkeys_cache_stats(c, &cs);
+    assert_int_equal(cs.misses, PEERS + 1);
+    /* Our own key changed: a miss, and the key of the new pair. */
+    assert_int_equal(peerkeys_cache_shared(c, pk[PEERS - 1], other_sk, got), 0);
+    assert_int_equal(seal_precompute(pk[PEERS - 1], other_sk, want), 0);
+    assert_memory_equal(got, want, SEAL_SHARED_LEN);
+    peerkeys_cache_stats(c, &cs);
+    assert_int_equal(cs.misses, PEERS + 2);
+    assert_int_equal(cs.live, PEERKEYS_CACHE_SLOTS);
+    /* A weak key fails and is not kept. */
+    uint8_t zero[SEAL_KEY_LEN] = { 0 };
+    assert_int_equal(peerkeys_cache_shared(c, zero, my_sk, got), REFNET_ECRYPTO);
+    peerkeys_cache_stats(c, &cs);
+    assert_int_equal(cs.misses, PEERS + 2);
+    peerkeys_cache_destroy(&c);
+    assert_null(c);
+    peerkeys_cache_destroy(&c);
 }
 
 /* Fills a signed revocation of `id`'s key `box_pk` (issued T0), revoked at `at`. */
@@ -318,9 +405,8 @@ assert_opens(store_t *st,
 }
 
 static void
-test_packets_sealed_before_a_rotation_still_open(void **state)
+packets_sealed_before_a_rotation_still_open(pk_t *t, bool cached)
 {
-    pk_t *t = *state;
     char adir[128], ndir[128], db[160], key[160], prev[160];
     uint8_t a_old[SEAL_KEY_LEN], a_old_sk[SEAL_KEY_LEN], a_new[SEAL_KEY_LEN], a_new_sk[32];
     uint8_t b_old[SEAL_KEY_LEN], b_old_sk[SEAL_KEY_LEN], b_new[SEAL_KEY_LEN], b_new_sk[32];
@@ -340,6 +426,8 @@ test_packets_sealed_before_a_rotation_still_open(void **state)
     char found[128];
     assert_int_equal(peerkeys_node_dir(st, found, sizeof found), 0);
     assert_string_equal(found, ndir);
+    if (cached)
+        peerkeys_cache_start(st);
     assert_int_equal(peerkeys_own(adir, a_old, a_old_sk), 0);
     assert_int_equal(peerkeys_own(ndir, b_old, b_old_sk), 0);
 
@@ -372,7 +460,26 @@ test_packets_sealed_before_a_rotation_still_open(void **state)
     free(p1.data);
     free(p2.data);
     store_abort(&txn);
+    if (cached) {
+        peerkeys_cache_stats_t cs;
+        peerkeys_cache_stats(peerkeys_cache_of(st), &cs);
+        assert_true(cs.hits >= 1); /* p1 opened twice with (a_old, b_old_sk) */
+        assert_true(cs.misses >= 3);
+    }
+    peerkeys_cache_stop(st);
     store_destroy(&st);
+}
+
+static void
+test_packets_sealed_before_a_rotation_still_open(void **state)
+{
+    packets_sealed_before_a_rotation_still_open(*state, false);
+}
+
+static void
+test_rotation_with_cache(void **state)
+{
+    packets_sealed_before_a_rotation_still_open(*state, true);
 }
 
 int
@@ -388,6 +495,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_revocation_marks_the_agency, setup, teardown),
         cmocka_unit_test_setup_teardown(test_packets_sealed_before_a_rotation_still_open, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_seal_and_open_cached, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rotation_with_cache, setup, teardown),
+        cmocka_unit_test(test_cache_is_exact_and_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -110,6 +110,57 @@ test_round_trip(void **state)
     free(sealed);
 }
 
+/* Precomputed sealing is byte-compatible both ways: a shared-key seal opens with seal_open,
+ * a seal_box packet opens with the shared key, and with the same nonce both make the same
+ * bytes. The shared key is symmetric: the recipient computes the same one. */
+static void
+test_shared_key(void **state)
+{
+    (void)state;
+    pair_t a, b, c;
+    pair_new(&a);
+    pair_new(&b);
+    pair_new(&c);
+    uint8_t ab[SEAL_SHARED_LEN], ba[SEAL_SHARED_LEN], cb[SEAL_SHARED_LEN];
+    uint8_t out[sizeof msg + SEAL_OVERHEAD], back[sizeof msg];
+    assert_int_equal(seal_precompute(b.pk, a.sk, ab), 0);
+    assert_int_equal(seal_precompute(a.pk, b.sk, ba), 0);
+    assert_int_equal(seal_precompute(c.pk, b.sk, cb), 0);
+    assert_memory_equal(ab, ba, SEAL_SHARED_LEN);
+    assert_memory_not_equal(ab, cb, SEAL_SHARED_LEN);
+    uint8_t nonce[SEAL_NONCE_LEN];
+    randombytes_buf(nonce, sizeof nonce);
+    assert_int_equal(seal_box_shared((const uint8_t *)msg, sizeof msg, ab, nonce, out), 0);
+    assert_false(contains(out, sizeof out, "Canary"));
+    uint8_t *opened = NULL, *sealed = NULL;
+    size_t olen = 0, slen = 0;
+    assert_int_equal(seal_open(out, sizeof out, a.pk, b.sk, &opened, &olen), 0);
+    assert_int_equal(olen, sizeof msg);
+    assert_memory_equal(opened, msg, sizeof msg);
+    free(opened);
+    /* The same bytes as crypto_box_easy with that nonce, i.e. what seal_box makes. */
+    uint8_t ref[sizeof msg + SEAL_OVERHEAD];
+    memcpy(ref, nonce, SEAL_NONCE_LEN);
+    assert_int_equal(
+        crypto_box_easy(ref + SEAL_NONCE_LEN, (const uint8_t *)msg, sizeof msg, nonce, b.pk, a.sk),
+        0);
+    assert_memory_equal(ref, out, sizeof out);
+    /* seal_box's packets open with the shared key; another pair's key or a flipped bit fail. */
+    assert_int_equal(seal_box((const uint8_t *)msg, sizeof msg, b.pk, a.sk, &sealed, &slen), 0);
+    assert_int_equal(seal_open_shared(sealed, slen, ba, back), 0);
+    assert_memory_equal(back, msg, sizeof msg);
+    assert_int_equal(seal_open_shared(sealed, slen, cb, back), REFNET_ECRYPTO);
+    sealed[slen - 1] ^= 1;
+    assert_int_equal(seal_open_shared(sealed, slen, ba, back), REFNET_ECRYPTO);
+    assert_int_equal(seal_open_shared(sealed, SEAL_OVERHEAD - 1, ba, back), REFNET_ECRYPTO);
+    free(sealed);
+    /* A weak (all-zero) peer key is refused and leaves no key behind. */
+    uint8_t zero[SEAL_KEY_LEN] = { 0 }, k[SEAL_SHARED_LEN];
+    memset(k, 0xa5, sizeof k);
+    assert_int_equal(seal_precompute(zero, a.sk, k), REFNET_ECRYPTO);
+    assert_memory_equal(k, zero, SEAL_SHARED_LEN);
+}
+
 static void
 test_wrong_keys(void **state)
 {
@@ -241,6 +292,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_shared_key),
         cmocka_unit_test(test_wrong_keys),
         cmocka_unit_test(test_tampered),
         cmocka_unit_test_setup_teardown(test_signature, setup, teardown),

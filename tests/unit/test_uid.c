@@ -140,6 +140,63 @@ test_new_ordered_is_v7(void **state)
     assert_true(strcmp(a, b) < 0);
 }
 
+/* Pooled UUIDs: canonical, of their version, distinct across pool refills (1200 ids of 10 or
+ * 16 pooled bytes each refill the 4 KiB pool several times), v7 ones in time order. */
+static void
+test_pooled_uuids(void **state)
+{
+    (void)state;
+    uid_pool_t pool;
+    char prev7[UID_STR_LEN] = "", prev4[UID_STR_LEN] = "", a[UID_STR_LEN], b[UID_STR_LEN];
+    uid_pool_init(&pool);
+    for (int i = 0; i < 1200; i++) {
+        uid_new_ordered_pool(&pool, a);
+        uid_new_pool(&pool, b);
+        assert_true(uid_is_uuid(a));
+        assert_true(uid_is_uuid(b));
+        assert_int_equal(a[14], '7');
+        assert_int_equal(b[14], '4');
+        assert_true(strchr("89ab", a[19]) != NULL);
+        assert_true(strchr("89ab", b[19]) != NULL);
+        for (size_t k = 0; k < UID_STR_LEN - 1; k++)
+            assert_false(isupper((unsigned char)a[k]) || isupper((unsigned char)b[k]));
+        assert_string_not_equal(a, prev7);
+        assert_string_not_equal(b, prev4);
+        assert_true(memcmp(a, prev7, 13) >= 0 || prev7[0] == '\0'); /* time part never goes back */
+        memcpy(prev7, a, sizeof a);
+        memcpy(prev4, b, sizeof b);
+    }
+    uid_new_ordered_pool(NULL, a);
+    assert_true(uid_is_uuid(a));
+    assert_int_equal(a[14], '7');
+}
+
+/* Pool bytes: handed out once (the pool slot is wiped), fresh after a refill, and requests
+ * larger than the pool are served directly. */
+static void
+test_pool_bytes(void **state)
+{
+    (void)state;
+    uid_pool_t pool;
+    uint8_t x[24], y[24], zero[24] = { 0 };
+    uint8_t big[UID_POOL_BYTES + 8];
+    uid_pool_init(&pool);
+    uid_pool_bytes(&pool, x, sizeof x);
+    assert_int_equal(pool.used, sizeof x);
+    assert_memory_equal(pool.buf, zero, sizeof zero);
+    uid_pool_bytes(&pool, y, sizeof y);
+    assert_memory_not_equal(x, y, sizeof x);
+    memset(big, 0, sizeof big);
+    uid_pool_bytes(&pool, big, sizeof big);
+    assert_int_equal(pool.used, 2 * sizeof x); /* not drawn from the pool */
+    assert_memory_not_equal(big + sizeof big - 24, zero, 24);
+    for (int i = 0; i < 400; i++) /* 9600 bytes: refills twice */
+        uid_pool_bytes(&pool, x, sizeof x);
+    assert_true(pool.used <= UID_POOL_BYTES);
+    uid_pool_bytes(NULL, y, sizeof y);
+    assert_memory_not_equal(x, y, sizeof x);
+}
+
 int
 main(void)
 {
@@ -151,6 +208,8 @@ main(void)
         cmocka_unit_test(test_msgid),
         cmocka_unit_test(test_msgid_ordered),
         cmocka_unit_test(test_new_ordered_is_v7),
+        cmocka_unit_test(test_pooled_uuids),
+        cmocka_unit_test(test_pool_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
