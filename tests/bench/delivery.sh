@@ -33,7 +33,9 @@
 # (messages per sending agency in 8->1 and 8->8, 10000), BENCH_WINDOW (messages in flight per
 # sending agency, 500), BENCH_LAT_COUNT (latency messages, 1000), BENCH_SECONDS (time limit of
 # one run, 120), BENCH_SIZE (message bytes, 200), BENCH_HANDOFF_IDS ("ordered", time-ordered
-# UUID v7 handoff ids as refnet-node makes them, or "random": v4 ids, to measure what order saves).
+# UUID v7 handoff ids as refnet-node makes them, or "random": v4 ids, to measure what order saves),
+# BENCH_BATCH (1: the sending agencies pack what they send at once into Batch frames, as
+# refnet-node does; 0: one envelope per frame, bench_mail --no-batch, to measure what it saves).
 set -Eeuo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -44,7 +46,7 @@ KEEP=0
 PROFILE=0
 
 usage() {
-    sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 while (($#)); do
@@ -96,9 +98,17 @@ WINDOW=${BENCH_WINDOW:-500}
 LAT_COUNT=${BENCH_LAT_COUNT:-1000}
 SECONDS_MAX=${BENCH_SECONDS:-120}
 MAIL_EXTRA=()
+case ${BENCH_BATCH:-1} in
+1) ;;
+0) MAIL_EXTRA+=(--no-batch) ;;
+*)
+    echo "delivery.sh: BENCH_BATCH must be 1 or 0" >&2
+    exit 2
+    ;;
+esac
 case ${BENCH_HANDOFF_IDS:-ordered} in
 random) ;;
-ordered) MAIL_EXTRA=(--ordered-handoffs) ;;
+ordered) MAIL_EXTRA+=(--ordered-handoffs) ;;
 *)
     echo "delivery.sh: BENCH_HANDOFF_IDS must be random or ordered" >&2
     exit 2
@@ -264,6 +274,10 @@ check_receivers() {
     if grep -hE 'handoff step from .* refused|refused a step of handoff' \
         "$T"/logs/net"$NET"-*.log >&2; then
         die "a receiving node refused handoffs (above)"
+    fi
+    # Every person packet must open: a dropped one means the run did not measure real sealing.
+    if grep -hE 'person data of handoff .* was dropped' "$T"/logs/net"$NET"-*.log >&2; then
+        die "a receiving node could not open person packets (above)"
     fi
 }
 
