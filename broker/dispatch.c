@@ -166,10 +166,15 @@ dispatch_hello(const dispatch_ctx_t *ctx, const dispatch_req_t *req, const char 
     int rc = dirhub_head(ctx->store, req->txn, &head);
     if (rc)
         return dispatch_status(rc, why);
-    /* Whatever was in flight on an earlier connection may be lost: start over. */
+    /* Delivery starts over only on a new connection, and presence_touch() has done that
+     * already: nodes set no routing id, so every connection gets a new one. A Hello on the
+     * same routing id is the same TCP connection, and what was sent on it is not lost (the
+     * node applies deliveries whether or not its session has begun); restarting here would
+     * send the whole unacknowledged window again each time a node says Hello twice. A
+     * session's catch-up does start over: every Welcome is followed by the node's DirSync. */
     req->peer->syncing = false;
     req->peer->snapshot = false;
-    presence_restart(req->peer, req->peer->last_seen_mono);
+    req->peer->pending = true;
     req->peer->batches = req->env->hello->batches;
     welcome.batches = true; /* this broker takes Batch frames (broker_receive expands them) */
     welcome.agency_id = (char *)req->agency->id;

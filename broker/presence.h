@@ -70,8 +70,9 @@ void presence_seed(presence_t *self, const char *agency, uint64_t last_seen_ms);
 bool presence_online(const presence_t *self, const presence_peer_t *peer, uint64_t mono);
 /* Forgets the session (the peer disconnected); it is offline until it sends again. */
 void presence_gone(presence_peer_t *peer);
-/* Starts delivery over from the head of the mailbox: after Hello, a timeout or a failed
- * commit. Marks the peer pending. */
+/* Starts delivery over from the head of the mailbox: on a new connection (presence_touch),
+ * after a timeout or a failed commit. Not on a Hello through the same connection: what was
+ * sent on it was not lost. Marks the peer pending. */
 void presence_restart(presence_peer_t *peer, uint64_t mono);
 /* Records `n` in-flight deliveries acknowledged. */
 void presence_acked(presence_peer_t *peer, uint32_t n, uint64_t mono);

@@ -6,7 +6,15 @@
  * link_recv, each decoded on its own, so that every item takes the path a lone frame takes.
  * Outbox items leave through the pack (link_pack_t): while the broker's last Welcome said it
  * takes batches, consecutive items share frames up to WIRE_MAX_FRAME bytes; otherwise the
- * pack holds one item and sends it as itself. The window counts items either way. */
+ * pack holds one item and sends it as itself. The window counts items either way.
+ *
+ * Parking: an item answered "queue full" (or "storage full") moves from the window to
+ * `parked`, kept in key order, and any later item for the same recipient is parked behind it
+ * unsent, so the window keeps serving other recipients. link_retry_parked sends a recipient's
+ * parked items again, oldest first, once its oldest is due; the broker (pairhold.h) stores a
+ * pair's refused items only in the order it refused them, so FIFO per pair holds even when
+ * retries and new items cross. Each slot remembers its item's recipient (the mail's `to`,
+ * read when the item is first sent). */
 #include "link.h"
 
 #include <errno.h>
@@ -27,16 +35,24 @@
     (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |    \
      ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
 
-/* One outbox item sent and not yet answered. */
+/* One outbox item sent and not yet answered (in the window), or waiting for its recipient's
+ * mailbox to have room (parked). */
 typedef struct {
     uint64_t key;
     uint8_t msg_id[UID_MSGID_LEN];
-    uint64_t due; /* when to send it again */
+    uint64_t due;                /* when to send it again; parked behind a refused item: 0 */
+    char to[WIRE_MAX_IDENT + 1]; /* the mail's recipient; "" for anything else */
+    bool gone;                   /* parked: sent or dropped in this pass */
 } link_slot_t;
+
+/* Why items are sent: a first try (they join the window), a resend of window items, or a
+ * retry of parked items (they leave the parking for the window). */
+typedef enum { LINK_FIRST, LINK_RESEND, LINK_RETRY } link_try_t;
 
 /* A pump or a resend packs at most the window's items, so a pack never holds more than one
  * Batch can carry. */
 _Static_assert(NODE_OUTBOX_WINDOW <= WIRE_MAX_BATCH, "a window of items must fit one batch");
+_Static_assert(NODE_OUTBOX_PARKED > 0, "items refused for a full recipient need a parking");
 
 /* Outbox items on their way into one frame. The batch borrows the encoded envelopes from the
  * decoded records, which the pack owns until the frame is sent. */
@@ -60,10 +76,13 @@ struct link {
     int heartbeat_ms;
     bool welcomed;
     uint64_t last_heard, last_ping, next_hello;
+    uint64_t slow_since; /* last_heard when the broker's silence was last logged */
     bool syncing;
     uint64_t sync_started;
     link_slot_t window[NODE_OUTBOX_WINDOW];
     size_t nwindow;
+    link_slot_t parked[NODE_OUTBOX_PARKED]; /* in key order */
+    size_t nparked;
     uint64_t cursor; /* highest outbox key sent in this session */
     link_stats_t stats;
     uint8_t box_pk[WIRE_SEAL_KEY_LEN]; /* announced in every Hello when has_box_pk */
@@ -310,8 +329,10 @@ link_on_event(link_t *self, store_t *st, uint16_t event, uint64_t now)
         link_send_hello(self, st, now);
         break;
     case ZMQ_EVENT_DISCONNECTED:
-        if (self->welcomed)
+        if (self->welcomed) {
+            self->stats.lost++;
             log_warn("link: connection to the broker lost; reconnecting");
+        }
         link_session_end(self, now);
         /* The rest of a batch came in the session that ended (a Welcome among it would start
          * a session the new connection has not had); the broker delivers it again. */
@@ -481,9 +502,16 @@ link_on_welcome(link_t *self, const Refnet__Welcome *w, uint64_t now)
     if (!self->welcomed)
         log_info("link: welcomed by the broker as %s (directory head %llu%s)", w->agency_id,
                  (unsigned long long)w->dir_seq, w->batches ? ", batches" : "");
+    /* A session begins with the first Welcome after a (re)connection: the window starts over
+     * from the oldest item, as the broker's does for a new connection. A second Welcome on the
+     * same connection answers a repeated Hello (the broker was slow to answer the first):
+     * what was sent on it reached the broker, so nothing is sent again. */
+    bool fresh = !self->welcomed;
     self->welcomed = true;
     self->peer_batches = w->batches;
     self->last_heard = self->last_ping = now;
+    if (!fresh)
+        return;
     self->stats.welcomes++;
     link_restart_window(self);
 }
@@ -499,12 +527,71 @@ link_find(link_t *self, const ProtobufCBinaryData *ref)
     return NULL;
 }
 
+static link_slot_t *
+link_find_parked(link_t *self, const uint8_t *msg_id)
+{
+    for (size_t i = 0; i < self->nparked; i++)
+        if (memcmp(self->parked[i].msg_id, msg_id, UID_MSGID_LEN) == 0)
+            return &self->parked[i];
+    return NULL;
+}
+
+/* Drops the parked slots marked gone, keeping the others in key order. */
+static void
+link_parked_compact(link_t *self)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < self->nparked; i++)
+        if (!self->parked[i].gone)
+            self->parked[n++] = self->parked[i];
+    self->nparked = n;
+}
+
+/* True when an item for `to` is parked: a later item for it waits behind. */
+static bool
+link_parked_for(const link_t *self, const char *to)
+{
+    for (size_t i = 0; i < self->nparked; i++)
+        if (strcmp(self->parked[i].to, to) == 0)
+            return true;
+    return false;
+}
+
+/* Parks `slot` (copied) at its place in key order, due at `due`. Returns false when the
+ * parking is full; an item parked already only gets the new due time. */
+static bool
+link_park(link_t *self, const link_slot_t *slot, uint64_t due)
+{
+    size_t i = 0;
+    while (i < self->nparked && self->parked[i].key < slot->key)
+        i++;
+    if (i < self->nparked && self->parked[i].key == slot->key) {
+        self->parked[i].due = due;
+        return true;
+    }
+    if (self->nparked >= NODE_OUTBOX_PARKED)
+        return false;
+    memmove(&self->parked[i + 1], &self->parked[i], (self->nparked - i) * sizeof self->parked[0]);
+    self->parked[i] = *slot;
+    self->parked[i].due = due;
+    self->parked[i].gone = false;
+    self->nparked++;
+    return true;
+}
+
 bool
 link_on_answer(link_t *self, const ProtobufCBinaryData *ref)
 {
     link_slot_t *slot = link_find(self, ref);
-    if (!slot)
-        return false;
+    if (!slot) {
+        /* An earlier copy of a parked item may be answered after the copy that was refused. */
+        slot = ref->len == UID_MSGID_LEN ? link_find_parked(self, ref->data) : NULL;
+        if (!slot)
+            return false;
+        slot->gone = true;
+        link_parked_compact(self);
+        return true;
+    }
     *slot = self->window[--self->nwindow];
     return true;
 }
@@ -513,14 +600,24 @@ void
 link_retry_later(link_t *self, const ProtobufCBinaryData *ref, uint64_t now)
 {
     link_slot_t *slot = link_find(self, ref);
-    if (slot)
-        slot->due = now + NODE_RETRY_MS;
+    if (!slot) {
+        slot = ref->len == UID_MSGID_LEN ? link_find_parked(self, ref->data) : NULL;
+        if (slot && slot->due)
+            slot->due = now + NODE_RETRY_MS;
+        return;
+    }
+    /* The item leaves the window, so that items for other recipients are not held up. */
+    if (link_park(self, slot, now + NODE_RETRY_MS))
+        *slot = self->window[--self->nwindow];
+    else
+        slot->due = now + NODE_RETRY_MS; /* parking full: it waits in the window */
 }
 
 void
 link_restart_window(link_t *self)
 {
     self->nwindow = 0;
+    self->nparked = 0;
     self->cursor = 0;
 }
 
@@ -601,15 +698,16 @@ link_pack_fits(const link_t *self, size_t len)
     return wire_batch_fits(&p->batch, len, WIRE_MAX_FRAME);
 }
 
-/* Adds the decoded outbox record *rec (ownership passes to the pack) of item `key`. */
+/* Adds the decoded outbox record *rec (ownership passes to the pack) of item `key` for `to`. */
 static void
-link_pack_add(link_t *self, pbuf_t **rec, uint64_t key)
+link_pack_add(link_t *self, pbuf_t **rec, uint64_t key, const char *to)
 {
     link_pack_t *p = &self->pack;
     const Refnet__OutboxItem *item = (const Refnet__OutboxItem *)pbuf_msg(*rec);
     link_slot_t *slot = &p->slot[p->n];
     memset(slot, 0, sizeof *slot);
     slot->key = key;
+    snprintf(slot->to, sizeof slot->to, "%s", to);
     if (item->msg_id.len == UID_MSGID_LEN)
         memcpy(slot->msg_id, item->msg_id.data, UID_MSGID_LEN);
     wire_batch_add(&p->batch, item->envelope.data, item->envelope.len);
@@ -645,16 +743,30 @@ link_pack_send(link_t *self)
     return rc;
 }
 
-/* A first try went out: the item joins the window. */
+/* A first try or a retry of a parked item went out: the item joins the window. */
 static void
-link_mark_sent(link_t *self, const link_slot_t *sent, uint64_t now)
+link_mark_sent(link_t *self, const link_slot_t *sent, uint64_t now, link_try_t why)
 {
     link_slot_t *slot = &self->window[self->nwindow++];
     *slot = *sent;
     slot->due = now + NODE_RESEND_MS;
-    if (sent->key > self->cursor)
-        self->cursor = sent->key;
-    self->stats.sent++;
+    if (why == LINK_FIRST) {
+        if (sent->key > self->cursor)
+            self->cursor = sent->key;
+        self->stats.sent++;
+        return;
+    }
+    /* A retry leaves the cursor alone: items after it may not have gone yet. An item parked
+     * behind another one had not gone before. */
+    for (size_t i = 0; i < self->nparked; i++) {
+        if (self->parked[i].key == sent->key) {
+            self->parked[i].gone = true;
+            if (self->parked[i].due == 0)
+                self->stats.sent++;
+            else
+                self->stats.resent++;
+        }
+    }
 }
 
 /* A resend went out: its window slot waits another NODE_RESEND_MS. */
@@ -673,37 +785,79 @@ link_mark_resent(link_t *self, uint64_t key, uint64_t now)
 /* Sends what the pack holds (nothing when empty) and empties it. Returns 0 or the send's
  * error: then none of the items counts as sent. */
 static int
-link_pack_flush(link_t *self, uint64_t now, bool resend)
+link_pack_flush(link_t *self, uint64_t now, link_try_t why)
 {
     link_pack_t *p = &self->pack;
     if (p->n == 0)
         return 0;
     int rc = link_pack_send(self);
     for (size_t i = 0; rc == 0 && i < p->n; i++) {
-        if (resend)
+        if (why == LINK_RESEND)
             link_mark_resent(self, p->slot[i].key, now);
         else
-            link_mark_sent(self, &p->slot[i], now);
+            link_mark_sent(self, &p->slot[i], now, why);
     }
     link_pack_clear(p);
     return rc;
 }
 
-/* Packs item `key` (its record *rec passes to the pack), sending the pack first when the item
- * does not fit. Returns 0, or the failed send's error (*rec is freed then). */
+/* Packs item `key` for `to` (its record *rec passes to the pack), sending the pack first
+ * when the item does not fit. Returns 0, or the failed send's error (*rec is freed then). */
 static int
-link_pack_item(link_t *self, pbuf_t **rec, uint64_t key, uint64_t now, bool resend)
+link_pack_item(
+    link_t *self, pbuf_t **rec, uint64_t key, const char *to, uint64_t now, link_try_t why)
 {
     size_t len = ((const Refnet__OutboxItem *)pbuf_msg(*rec))->envelope.len;
     if (!link_pack_fits(self, len)) {
-        int rc = link_pack_flush(self, now, resend);
+        int rc = link_pack_flush(self, now, why);
         if (rc != 0) {
             pbuf_destroy(rec);
             return rc;
         }
     }
-    link_pack_add(self, rec, key);
+    link_pack_add(self, rec, key, to);
     return 0;
+}
+
+/* The recipient of an outbox item's mail into `to` ("" for anything but mail, or an envelope
+ * that does not decode: the broker answers it, and it is never parked behind a recipient). */
+static void
+link_item_to(const Refnet__OutboxItem *item, char to[WIRE_MAX_IDENT + 1])
+{
+    pbuf_t *pb = NULL;
+    to[0] = '\0';
+    if (pbuf_unpack(&pb, &refnet__envelope__descriptor, item->envelope.data, item->envelope.len,
+                    WIRE_MAX_FRAME) != 0)
+        return;
+    const Refnet__Envelope *env = (const Refnet__Envelope *)pbuf_msg(pb);
+    if (env->body_case == REFNET__ENVELOPE__BODY_MAIL && env->mail->to)
+        snprintf(to, WIRE_MAX_IDENT + 1, "%s", env->mail->to);
+    pbuf_destroy(&pb);
+}
+
+/* Outcome of one item read by the pump: packed, parked, not parked because the parking is
+ * full (the pump ends before it), or a failed send. */
+typedef enum { LINK_PUMP_SENT, LINK_PUMP_PARKED, LINK_PUMP_FULL, LINK_PUMP_STOP } link_pump_step_t;
+
+/* Packs item `key` (record *rec, which passes on) for sending, or parks it unsent behind an
+ * earlier item for the same recipient that waits for room: order per pair is kept, and the
+ * window stays free for other recipients. */
+static link_pump_step_t
+link_pump_item(link_t *self, pbuf_t **rec, uint64_t key, uint64_t now)
+{
+    link_slot_t slot;
+    memset(&slot, 0, sizeof slot);
+    slot.key = key;
+    link_item_to((const Refnet__OutboxItem *)pbuf_msg(*rec), slot.to);
+    if (self->nparked > 0 && link_parked_for(self, slot.to)) {
+        const Refnet__OutboxItem *item = (const Refnet__OutboxItem *)pbuf_msg(*rec);
+        if (item->msg_id.len == UID_MSGID_LEN)
+            memcpy(slot.msg_id, item->msg_id.data, UID_MSGID_LEN);
+        pbuf_destroy(rec);
+        return link_park(self, &slot, 0) ? LINK_PUMP_PARKED : LINK_PUMP_FULL;
+    }
+    return link_pack_item(self, rec, key, slot.to, now, LINK_FIRST) == 0 ? LINK_PUMP_SENT
+                                                                         : LINK_PUMP_STOP;
 }
 
 void
@@ -728,15 +882,19 @@ link_pump(link_t *self, store_t *st, uint64_t now)
         }
         if (rc != 0) /* the end of the outbox (or a read error: the next pump tries again) */
             break;
-        if (link_pack_item(self, &pb, key, now, false) != 0) {
+        link_pump_step_t step = link_pump_item(self, &pb, key, now);
+        if (step == LINK_PUMP_FULL)
+            break; /* what is packed still goes; the next pump reads this item again */
+        if (step == LINK_PUMP_STOP) {
             sent_all = false;
             break;
         }
         after = key;
-        room--;
+        if (step == LINK_PUMP_SENT)
+            room--;
     }
-    /* Everything read was sent or skipped as damaged: the next pump starts after it. */
-    if (sent_all && link_pack_flush(self, now, false) == 0 && after > self->cursor)
+    /* Everything read was sent, parked or skipped as damaged: the next pump starts after it. */
+    if (sent_all && link_pack_flush(self, now, LINK_FIRST) == 0 && after > self->cursor)
         self->cursor = after;
     link_pack_clear(&self->pack);
     store_abort(&txn);
@@ -777,26 +935,85 @@ link_resend_due(link_t *self, store_t *st, uint64_t now)
             *slot = self->window[--self->nwindow];
             continue;
         }
-        if (rc != 0 || (rc = link_pack_item(self, &pb, slot->key, now, true)) != 0)
+        if (rc != 0 || (rc = link_pack_item(self, &pb, slot->key, slot->to, now, LINK_RESEND)) != 0)
             break;
         i++;
     }
     if (rc == 0)
-        link_pack_flush(self, now, true);
+        link_pack_flush(self, now, LINK_RESEND);
     link_pack_clear(&self->pack);
     store_abort(&txn);
 }
 
+/* True when `to` is among the `n` recipients in `list`. */
+static bool
+link_to_in(const char *const *list, size_t n, const char *to)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], to) == 0)
+            return true;
+    return false;
+}
+
+/* Sends parked items again, in key order, while the window has room: per recipient, from its
+ * oldest parked item once that one is due, and never one past an older item of the same
+ * recipient that stays parked, so each pair's items reach the broker in order. The retried
+ * items join the window; a new "queue full" parks them again. */
+static void
+link_retry_parked(link_t *self, store_t *st, uint64_t now)
+{
+    const char *stopped[NODE_OUTBOX_PARKED]; /* recipients whose oldest item is not due */
+    size_t nstopped = 0;
+    MDB_txn *txn = NULL;
+    int rc = 0;
+    if (!self->welcomed || self->nparked == 0)
+        return;
+    for (size_t i = 0; i < self->nparked; i++) {
+        link_slot_t *slot = &self->parked[i];
+        pbuf_t *pb = NULL;
+        if (self->nwindow + self->pack.n >= NODE_OUTBOX_WINDOW)
+            break;
+        if (link_to_in(stopped, nstopped, slot->to))
+            continue;
+        if (slot->due > now) {
+            stopped[nstopped++] = slot->to;
+            continue;
+        }
+        if (!txn && store_begin(st, true, &txn) != 0)
+            break;
+        rc = outbox_get(txn, st, slot->key, &pb);
+        if (rc == REFNET_ENOTFOUND || rc == REFNET_EDECODE) {
+            slot->gone = true; /* answered through another path, or unreadable */
+            rc = 0;
+            continue;
+        }
+        if (rc != 0 || (rc = link_pack_item(self, &pb, slot->key, slot->to, now, LINK_RETRY)) != 0)
+            break;
+    }
+    if (rc == 0)
+        link_pack_flush(self, now, LINK_RETRY);
+    link_pack_clear(&self->pack);
+    store_abort(&txn);
+    link_parked_compact(self);
+}
+
+/* The broker's silence alone never ends the session. Its I/O thread answers the ZMTP
+ * heartbeats (link_set_options) even while its loop is busy for seconds, and a broker that
+ * is really gone loses the connection to those heartbeats: libzmq drops it, the monitor
+ * reports it, and the reconnect says Hello (a new connection, which the broker serves from
+ * the head of the window). Saying Hello again on a connection that is still up would only
+ * make a busy broker busier. So a silent broker is logged, once per silence, and counted. */
 static void
 link_check_liveness(link_t *self, uint64_t now)
 {
     uint64_t silence = (uint64_t)NODE_LIVENESS * (uint64_t)self->heartbeat_ms;
-    if (self->welcomed && now - self->last_heard > silence) {
-        log_warn("link: no word from the broker for %llu ms; saying hello again",
-                 (unsigned long long)(now - self->last_heard));
-        self->stats.lost++;
-        link_session_end(self, now);
-    }
+    if (!self->welcomed || now - self->last_heard <= silence ||
+        self->slow_since == self->last_heard)
+        return;
+    self->slow_since = self->last_heard;
+    self->stats.slow++;
+    log_warn("link: no word from the broker for %llu ms, but the connection is up; waiting",
+             (unsigned long long)(now - self->last_heard));
 }
 
 static void
@@ -827,6 +1044,7 @@ link_tick(link_t *self, store_t *st, uint64_t now, bool *need_sync)
         *need_sync = self->welcomed;
     }
     link_resend_due(self, st, now);
+    link_retry_parked(self, st, now);
     link_pump(self, st, now);
     if (!self->welcomed)
         return self->next_hello > now ? (int)(self->next_hello - now) : 0;

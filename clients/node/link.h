@@ -8,10 +8,15 @@
  * takes batches (one envelope a frame otherwise, for an older broker). The link says Hello as
  * soon as a connection completes its handshake (a socket monitor reports it) and again while
  * no Welcome has come; it Pings every heartbeat; it is `connected` from a Welcome until the
- * broker has been silent for NODE_LIVENESS heartbeats. It pumps the outbox (outbox.h): items
+ * connection is lost. A broker silent for NODE_LIVENESS heartbeats is only logged: libzmq's
+ * ZMTP heartbeats, answered by the broker's I/O thread even while its loop is busy, drop a
+ * connection whose broker is really gone, and only a new connection says Hello again. It pumps the outbox (outbox.h): items
  * are sent in key order, at most NODE_OUTBOX_WINDOW unanswered, resent when unanswered for
- * NODE_RESEND_MS, and everything unanswered is sent again after each new Welcome (the broker
- * drops duplicates, so resending is always safe). The window counts items, never frames.
+ * NODE_RESEND_MS, and everything unanswered is sent again after the first Welcome of each
+ * connection (the broker drops duplicates, so resending is always safe). Items the broker
+ * answered "queue full" leave the window for a parking (NODE_OUTBOX_PARKED), with the later
+ * items for the same recipient, and are retried per recipient, oldest first, after
+ * NODE_RETRY_MS: a full recipient holds up no other. The window counts items, never frames.
  *
  * It also tracks the directory catch-up (DirSync) state, which belongs to the session.
  *
@@ -46,7 +51,8 @@ typedef struct {
     uint64_t sent;          /* outbox items sent (first tries) */
     uint64_t resent;        /* outbox items sent again */
     uint64_t welcomes;      /* sessions begun */
-    uint64_t lost;          /* sessions ended by broker silence */
+    uint64_t lost;          /* sessions ended by a lost connection */
+    uint64_t slow;          /* broker silences of NODE_LIVENESS heartbeats, connection up */
     uint64_t refused;       /* handshakes refused by the broker (not enrolled?) */
     uint64_t byes;          /* sessions the broker ended with Bye */
 } link_stats_t;
@@ -96,20 +102,23 @@ int link_recv(link_t *self, uint64_t now, pbuf_t **out, char why[WIRE_WHY_LEN]);
  * more, so the caller must not wait on it before reading them. */
 bool link_backlog(const link_t *self);
 
-/* Session events, from the frames the node dispatches. link_on_welcome starts a session:
- * heartbeat from the broker, whether it takes Batch frames, and the whole unanswered outbox
- * is sent again. */
+/* Session events, from the frames the node dispatches. link_on_welcome takes the broker's
+ * heartbeat and whether it takes Batch frames; the first Welcome after a (re)connection
+ * starts a session, and the whole unanswered outbox is sent again. A later Welcome on the
+ * same connection (an answer to a repeated Hello) sends nothing again. */
 void link_on_welcome(link_t *self, const Refnet__Welcome *w, uint64_t now);
 /* Marks the item with msg_id `ref` answered (removed from the window). Returns true when it
  * was in the window. */
 bool link_on_answer(link_t *self, const ProtobufCBinaryData *ref);
 /* Keeps the item with msg_id `ref` for another try after NODE_RETRY_MS (queue or storage
- * full at the broker). */
+ * full at the broker): it leaves the window for the parking (or, the parking full, waits in
+ * the window), and later items for its recipient are parked behind it unsent. */
 void link_retry_later(link_t *self, const ProtobufCBinaryData *ref, uint64_t now);
-/* Forgets the window so that every outbox item is sent again (after a failed commit). */
+/* Forgets the window and the parking so that every outbox item is sent again (after a
+ * failed commit). */
 void link_restart_window(link_t *self);
 
-/* True from a Welcome until NODE_LIVENESS heartbeats of broker silence. */
+/* True from a Welcome until the connection is lost (or the broker says Bye). */
 bool link_connected(const link_t *self);
 /* Effective heartbeat interval in ms. */
 int link_heartbeat_ms(const link_t *self);

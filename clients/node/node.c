@@ -294,11 +294,12 @@ node_log_stats(const node_t *self)
                  (unsigned long long)l->envelopes_in, (unsigned long long)l->bad_frames,
                  (unsigned long long)l->bad_items, (unsigned long long)l->frames_out,
                  (unsigned long long)l->batches_out, (unsigned long long)l->envelopes_out);
-        log_info("node: link: %llu sent, %llu resent, %llu sessions, %llu lost, %llu ended by "
-                 "Bye, %llu handshakes refused",
+        log_info("node: link: %llu sent, %llu resent, %llu sessions, %llu connections lost, "
+                 "%llu broker silences, %llu ended by Bye, %llu handshakes refused",
                  (unsigned long long)l->sent, (unsigned long long)l->resent,
                  (unsigned long long)l->welcomes, (unsigned long long)l->lost,
-                 (unsigned long long)l->byes, (unsigned long long)l->refused);
+                 (unsigned long long)l->slow, (unsigned long long)l->byes,
+                 (unsigned long long)l->refused);
     }
     log_info("node: mail %llu applied, %llu duplicate, %llu refused, %llu receipts; %llu "
              "directory updates; outbox %llu stored, %llu refused, %llu retried; %llu unexpected",

@@ -22,6 +22,12 @@
 /* Outbox items sent and not yet answered. Enough to keep the link busy (the broker answers a
  * whole group commit at once) while bounding what is resent after a reconnect. */
 #define NODE_OUTBOX_WINDOW 64
+/* Outbox items waiting, out of the window, for a recipient whose mailbox was full: those the
+ * broker answered "queue full" and the later ones for the same recipient, which are not sent
+ * before them (order per pair). Parking them keeps the window for other recipients. With the
+ * window, at most PAIRHOLD_MAX_IDS (256) ids of one pair can reach the broker's hold list,
+ * which keeps the order while the mailbox is full. Past it the pump waits. */
+#define NODE_OUTBOX_PARKED (256 - NODE_OUTBOX_WINDOW)
 /* An item the broker has not answered is sent again after this long: the broker answers a
  * duplicate mail STORED without queueing it twice, so resending is safe. */
 #define NODE_RESEND_MS 30000
@@ -80,8 +86,9 @@
  * end a day, so an hour's lag is well inside the day; the bound keeps one pass short. */
 #define NODE_CONSENT_EXPIRY_MAX 1000
 
-/* Heartbeat: the node Pings every interval; the broker is considered gone after
- * NODE_LIVENESS silent intervals (COMMON: "offline after 3 missed"). */
+/* Heartbeat: the node Pings every interval; the connection is dropped (and remade, with a
+ * new Hello) after NODE_LIVENESS intervals without any ZMTP traffic (a peer is offline after 3
+ * missed). Broker silence with the connection up is only logged (link.h). */
 #define NODE_HEARTBEAT_DEFAULT_MS 1000
 #define NODE_HEARTBEAT_MIN_MS     100
 #define NODE_HEARTBEAT_MAX_MS     60000

@@ -5,15 +5,16 @@
 # once and in order.
 #
 # The broker runs with --max-queue 20. northside is frozen (SIGSTOP: its connection stays open
-# but nothing is read or acknowledged). harbor sends it 60 handoffs: 20 are stored, the other 40
-# wait in harbor's outbox (status .outbox), retried after each "queue full" answer. Meanwhile
-# harbor and peerlink exchange 50 handoffs each way, all delivered and receipted. northside
-# thaws (SIGCONT) and gets all 60.
+# but nothing is read or acknowledged). harbor sends it 100 handoffs: 20 are stored, the other
+# 80 (more than harbor's send window of 64) wait in harbor's outbox (status .outbox), retried
+# after each "queue full" answer. Meanwhile harbor and peerlink exchange 50 handoffs each way,
+# all delivered and receipted: what waits for northside takes no room from them. northside
+# thaws (SIGCONT) and gets all 100.
 # shellcheck source=fault_lib.sh
 source "$(dirname "$0")/fault_lib.sh"
 
 LIMIT=20
-NN=60
+NN=100
 NP=50
 
 log_step "network: broker with --max-queue $LIMIT and three agencies"

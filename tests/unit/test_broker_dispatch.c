@@ -113,9 +113,12 @@ test_hello_and_ping(void **state)
     env.hello = &hello;
     presence_peer_t *peer = presence_touch(c->presence, "a1", (const uint8_t *)"a1", 2, 1, 1);
     peer->cursor = 5;
+    peer->inflight = 3;
     peer->pending = false;
     assert_int_equal(run(c, "a1", &env, &why), REFNET__STATUS__STATUS_OK);
-    assert_int_equal(peer->cursor, 0); /* delivery starts over */
+    /* The same connection: what is in flight stays in flight, nothing is sent twice. */
+    assert_int_equal(peer->cursor, 5);
+    assert_int_equal(peer->inflight, 3);
     assert_true(peer->pending);
     assert_int_equal(batch_mark(c->batch), 1);
     assert_false(batch_at(c->batch, 0)->durable);
@@ -130,6 +133,18 @@ test_hello_and_ping(void **state)
     pb = entry_env(c, 1);
     assert_int_equal(((Refnet__Envelope *)pbuf_msg(pb))->body_case, REFNET__ENVELOPE__BODY_PONG);
     pbuf_destroy(&pb);
+
+    /* A Hello on a new connection (another routing id) starts delivery over. */
+    env.body_case = REFNET__ENVELOPE__BODY_HELLO;
+    env.hello = &hello;
+    assert_ptr_equal(presence_touch(c->presence, "a1", (const uint8_t *)"a1-new", 6, 1, 1), peer);
+    assert_int_equal(peer->cursor, 0);
+    peer->cursor = 5;
+    peer->inflight = 3;
+    assert_int_equal(run(c, "a1", &env, &why), REFNET__STATUS__STATUS_OK); /* rid "a1" again */
+    assert_int_equal(peer->cursor, 0);
+    assert_int_equal(peer->inflight, 0);
+    assert_true(peer->pending);
 }
 
 /* A Hello's sealing key is recorded once, signed, fanned out when new, and every known key

@@ -1,6 +1,7 @@
 /* Unit tests of link: the session with a stand-in broker (a CURVE server ROUTER in this
  * process, on a loopback port chosen at run time): Hello on connect, Welcome, the outbox
- * pump and its answers, Pings, resending after a new Welcome, liveness, and Batch frames both
+ * pump and its answers, Pings, resending after a new Welcome, liveness (silence keeps the session, a lost
+ * connection ends it), and Batch frames both
  * ways (items handed out one by one, bad items refused alone, outbox items packed only for a
  * broker that takes batches). */
 #include "test_node_fixture.h"
@@ -15,6 +16,7 @@
 #include "inbound.h"
 #include "link.h"
 #include "outbox.h"
+#include "refnet_error.h"
 #include "seen.h"
 #include "wire.h"
 
@@ -32,6 +34,7 @@ typedef struct {
     int frames_seen;   /* frames the stand-in broker received */
     int batches_seen;  /* of which Batch frames */
     bool answer_pings; /* the stand-in broker answers Pings, so the session never lapses */
+    int port;          /* where the stand-in broker listens */
     uint8_t ids[N_ITEMS][UID_MSGID_LEN];
 } t_t;
 
@@ -49,6 +52,7 @@ setup(void **state)
     zcert_apply(t->server_cert, t->router);
     int port = zsock_bind(t->router, "tcp://127.0.0.1:*");
     assert_true(port > 0);
+    t->port = port;
     snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", port);
     assert_int_equal(
         link_open(&t->link, ep, zcert_public_txt(t->server_cert), t->client_cert, "harbor", HB_MS),
@@ -260,14 +264,14 @@ test_session_pump_and_resend(void **state)
     assert_non_null(env);
     pbuf_destroy(&env);
 
-    /* A new Welcome (a new session) sends the unanswered item again. */
+    /* A second Welcome on the same connection (the answer to a repeated Hello) is no new
+     * session: the unanswered item is not sent again. */
     send_welcome(t);
-    env = pump_until(t, REFNET__ENVELOPE__BODY_WITHDRAW, 3000, on_frame_session);
-    assert_non_null(env);
-    assert_memory_equal(((Refnet__Envelope *)pbuf_msg(env))->msg_id.data, t->item_id,
-                        UID_MSGID_LEN);
-    pbuf_destroy(&env);
-    assert_int_equal(link_stats(t->link)->sent, 2);
+    env = pump_until(t, REFNET__ENVELOPE__BODY_WITHDRAW, 3 * HB_MS, on_frame_session);
+    assert_null(env);
+    assert_true(link_connected(t->link));
+    assert_int_equal(link_stats(t->link)->sent, 1);
+    assert_int_equal(link_stats(t->link)->welcomes, 1);
 
     /* Answered, it leaves the window. */
     Refnet__Envelope r = REFNET__ENVELOPE__INIT;
@@ -295,25 +299,96 @@ test_session_pump_and_resend(void **state)
     pbuf_destroy(&env);
 }
 
+/* Sends an OK Result for `id` from the stand-in broker. */
 static void
-test_silence_ends_the_session(void **state)
+answer_ok(t_t *t, const uint8_t id[UID_MSGID_LEN])
+{
+    Refnet__Envelope r = REFNET__ENVELOPE__INIT;
+    Refnet__Result res = REFNET__RESULT__INIT;
+    res.ref = (ProtobufCBinaryData){ UID_MSGID_LEN, (uint8_t *)id };
+    r.body_case = REFNET__ENVELOPE__BODY_RESULT;
+    r.result = &res;
+    broker_send(t, &r);
+}
+
+/* A broker whose loop is busy answers nothing, but its I/O thread still answers the ZMTP
+ * heartbeats (as the stand-in's does): the link keeps its session, says no Hello and sends
+ * nothing again, however long the silence; answers that come later settle the window. */
+static void
+test_silence_keeps_the_session(void **state)
 {
     t_t *t = *state;
+    queue_item(t);
     pbuf_t *env = pump_until(t, REFNET__ENVELOPE__BODY_HELLO, 3000, NULL);
     assert_non_null(env);
     pbuf_destroy(&env);
     send_welcome(t);
-    env = pump_until(t, REFNET__ENVELOPE__BODY_PING, 2000, on_frame_session);
+    env = pump_until(t, REFNET__ENVELOPE__BODY_WITHDRAW, 2000, on_frame_session);
     assert_non_null(env);
     pbuf_destroy(&env);
     assert_true(link_connected(t->link));
-    /* The stand-in broker stops answering: after three heartbeats the link says Hello
-     * again. */
-    env = pump_until(t, REFNET__ENVELOPE__BODY_HELLO, 3000, NULL);
+    /* Ten heartbeats of silence, over three times the old limit of three. */
+    env = pump_until(t, REFNET__ENVELOPE__BODY_HELLO, 10 * HB_MS, on_frame_session);
+    assert_null(env);
+    assert_true(link_connected(t->link));
+    const link_stats_t *ls = link_stats(t->link);
+    assert_int_equal(ls->lost, 0);
+    assert_int_equal(ls->welcomes, 1);
+    assert_true(ls->slow >= 1);
+    assert_int_equal(ls->sent, 1);
+    assert_int_equal(ls->resent, 0);
+    /* The broker catches up: its answer settles the item (on_frame_session asserts it was
+     * still in the window) and Pings go on in the same session. */
+    answer_ok(t, t->item_id);
+    env = pump_until(t, REFNET__ENVELOPE__BODY_PING, 2000, on_frame_session);
+    assert_non_null(env);
+    pbuf_destroy(&env);
+    assert_int_equal(ls->welcomes, 1);
+    assert_int_equal(ls->sent, 1);
+}
+
+/* A lost connection (the broker went away) ends the session; the reconnect says Hello, and
+ * its Welcome sends the unanswered item again: the broker serves a new connection from the
+ * head of its window, and so does the node. */
+static void
+test_lost_connection_says_hello(void **state)
+{
+    t_t *t = *state;
+    char ep[64];
+    queue_item(t);
+    pbuf_t *env = pump_until(t, REFNET__ENVELOPE__BODY_HELLO, 3000, NULL);
+    pbuf_destroy(&env);
+    send_welcome(t);
+    env = pump_until(t, REFNET__ENVELOPE__BODY_WITHDRAW, 2000, on_frame_session);
+    assert_non_null(env);
+    pbuf_destroy(&env);
+    /* The broker goes away and comes back on the same port. */
+    zsock_destroy(&t->router);
+    zframe_destroy(&t->rid);
+    t->router = zsock_new(ZMQ_ROUTER);
+    zsock_set_curve_server(t->router, 1);
+    zcert_apply(t->server_cert, t->router);
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", t->port);
+    /* libzmq closes the old listener in its I/O thread: the port may take a moment to free. */
+    int port = -1;
+    for (int i = 0; i < 100 && port < 0; i++) {
+        port = zsock_bind(t->router, "%s", ep);
+        if (port < 0)
+            zclock_sleep(20);
+    }
+    assert_int_equal(port, t->port);
+    env = pump_until(t, REFNET__ENVELOPE__BODY_HELLO, 5000, on_frame_session);
     assert_non_null(env);
     pbuf_destroy(&env);
     assert_false(link_connected(t->link));
     assert_int_equal(link_stats(t->link)->lost, 1);
+    send_welcome(t);
+    env = pump_until(t, REFNET__ENVELOPE__BODY_WITHDRAW, 2000, on_frame_session);
+    assert_non_null(env);
+    assert_memory_equal(((Refnet__Envelope *)pbuf_msg(env))->msg_id.data, t->item_id,
+                        UID_MSGID_LEN);
+    pbuf_destroy(&env);
+    assert_int_equal(link_stats(t->link)->sent, 2);
 }
 
 static void
@@ -631,26 +706,20 @@ test_outbox_packed_only_with_batches(void **state)
     assert_int_equal(link_stats(t->link)->batches_out, 0);
     assert_int_equal(link_stats(t->link)->sent, NODE_OUTBOX_WINDOW);
 
-    /* A new session with a broker that takes batches: the window goes out in one frame. */
+    /* A Welcome that says the broker takes batches (here on the same connection, so nothing
+     * is sent again); the answers, themselves a batch, free the window, and the rest follow
+     * in one frame. */
     send_welcome_batches(t, true);
-    pbuf_t *env = pump_until(t, REFNET__ENVELOPE__BODY_BATCH, 2000, on_frame_session);
-    assert_non_null(env);
-    assert_batch_of_items(t, env, 0, NODE_OUTBOX_WINDOW);
-    pbuf_destroy(&env);
-    assert_int_equal(link_stats(t->link)->batches_out, 1);
-    assert_int_equal(link_stats(t->link)->sent, 2 * NODE_OUTBOX_WINDOW);
-
-    /* Their answers, themselves a batch, free the window: the rest follow in one frame. */
     answer_items(t, 0, NODE_OUTBOX_WINDOW);
-    env = pump_until(t, REFNET__ENVELOPE__BODY_BATCH, 2000, on_frame_session);
+    pbuf_t *env = pump_until(t, REFNET__ENVELOPE__BODY_BATCH, 2000, on_frame_session);
     assert_non_null(env);
     assert_batch_of_items(t, env, NODE_OUTBOX_WINDOW, N_ITEMS - NODE_OUTBOX_WINDOW);
     pbuf_destroy(&env);
     const link_stats_t *ls = link_stats(t->link);
-    assert_int_equal(ls->batches_out, 2);
-    assert_int_equal(ls->sent, NODE_OUTBOX_WINDOW + N_ITEMS);
-    /* Two frames carried N_ITEMS envelopes; every other frame one. */
-    assert_int_equal(ls->envelopes_out, ls->frames_out - 2 + N_ITEMS);
+    assert_int_equal(ls->batches_out, 1);
+    assert_int_equal(ls->sent, N_ITEMS);
+    /* One frame carried the last items; every other frame one. */
+    assert_int_equal(ls->envelopes_out, ls->frames_out - 1 + (N_ITEMS - NODE_OUTBOX_WINDOW));
 }
 
 /* Frames the link hands over while items wait: "queue full" keeps them for a later try. */
@@ -703,19 +772,143 @@ test_resend_packed(void **state)
     assert_int_equal(link_stats(t->link)->batches_out, 2);
 }
 
+/* Head of line: mail for a recipient whose mailbox is full must not hold up mail for others. */
+#define HOL_FULL (NODE_OUTBOX_WINDOW + 2) /* mails to the full recipient: more than a window */
+#define HOL_FREE 8                        /* mails to another recipient, queued between */
+
+/* Queues a mail (a receipt, which the stand-in never opens) to `to`; its msg_id into `id`. */
+static void
+queue_mail(t_t *t, const char *to, uint8_t id[UID_MSGID_LEN])
+{
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    Refnet__Mail mail = REFNET__MAIL__INIT;
+    Refnet__Receipt r = REFNET__RECEIPT__INIT;
+    uint8_t of[UID_MSGID_LEN];
+    uid_msgid(of);
+    r.msg_id = (ProtobufCBinaryData){ UID_MSGID_LEN, of };
+    r.recipient = (char *)"harbor";
+    r.handoff_id = (char *)"00000000-0000-4000-8000-000000000009";
+    mail.to = (char *)to;
+    mail.content_case = REFNET__MAIL__CONTENT_RECEIPT;
+    mail.receipt = &r;
+    env.body_case = REFNET__ENVELOPE__BODY_MAIL;
+    env.mail = &mail;
+    MDB_txn *txn = nfx_begin(t->fx, false);
+    assert_int_equal(outbox_add(txn, t->fx->st, &env, NULL, 1, id, NULL), 0);
+    assert_int_equal(store_commit(&txn), 0);
+}
+
+/* The node's side of answers: "queue full" keeps the item for later, OK settles it (it leaves
+ * the window and the outbox, as inbound.c does). */
+static void
+on_frame_settle(t_t *t, const Refnet__Envelope *env)
+{
+    if (env->body_case != REFNET__ENVELOPE__BODY_RESULT) {
+        on_frame_session(t, env);
+        return;
+    }
+    const Refnet__Result *r = env->result;
+    if (r->status == REFNET__STATUS__STATUS_QUEUE_FULL) {
+        link_retry_later(t->link, &r->ref, clock_mono_ms());
+        return;
+    }
+    assert_true(link_on_answer(t->link, &r->ref));
+    uint64_t key = 0;
+    MDB_txn *txn = nfx_begin(t->fx, false);
+    assert_int_equal(outbox_find(txn, t->fx->st, r->ref.data, r->ref.len, &key), 0);
+    assert_int_equal(outbox_remove(txn, t->fx->st, key), 0);
+    assert_int_equal(store_commit(&txn), 0);
+}
+
+/* Waits (at most `ms`) for the next mail at the stand-in broker and answers it: "queue full"
+ * for recipient "full" while `full`, else OK. Copies its msg_id to `id` and returns whether
+ * it was for "full"; fails the test when none comes. */
+static bool
+broker_take_mail(t_t *t, bool full, int ms, uint8_t id[UID_MSGID_LEN])
+{
+    pbuf_t *env = pump_until(t, REFNET__ENVELOPE__BODY_MAIL, ms, on_frame_settle);
+    assert_non_null(env);
+    const Refnet__Envelope *e = (const Refnet__Envelope *)pbuf_msg(env);
+    bool for_full = strcmp(e->mail->to, "full") == 0;
+    memcpy(id, e->msg_id.data, UID_MSGID_LEN);
+    pbuf_destroy(&env);
+    Refnet__Envelope r = REFNET__ENVELOPE__INIT;
+    Refnet__Result res = REFNET__RESULT__INIT;
+    res.ref = (ProtobufCBinaryData){ UID_MSGID_LEN, id };
+    res.status = full && for_full ? REFNET__STATUS__STATUS_QUEUE_FULL : REFNET__STATUS__STATUS_OK;
+    r.body_case = REFNET__ENVELOPE__BODY_RESULT;
+    r.result = &res;
+    broker_send(t, &r);
+    return for_full;
+}
+
+/* More than a window of mail waits for a full recipient, queued before mail for another: the
+ * other's mail all goes out at once; the full recipient's waits out of the window and, once
+ * its mailbox has room, arrives exactly once and in order, the mail queued behind the
+ * refused ones included. */
+static void
+test_full_recipient_holds_up_no_other(void **state)
+{
+    t_t *t = *state;
+    uint8_t full_ids[HOL_FULL][UID_MSGID_LEN], free_ids[HOL_FREE][UID_MSGID_LEN];
+    uint8_t id[UID_MSGID_LEN];
+    size_t nfree = 0, nfull = 0;
+    t->answer_pings = true;
+    start_session(t, false);
+    for (size_t i = 0; i < NODE_OUTBOX_WINDOW; i++)
+        queue_mail(t, "full", full_ids[i]);
+    for (size_t i = 0; i < HOL_FREE; i++)
+        queue_mail(t, "free", free_ids[i]);
+    for (size_t i = NODE_OUTBOX_WINDOW; i < HOL_FULL; i++)
+        queue_mail(t, "full", full_ids[i]);
+    uint64_t start = clock_mono_ms();
+    link_pump(t->link, t->fx->st, start);
+    /* A window of "full" mail is refused; the "free" mail follows before any retry. */
+    while (nfree < HOL_FREE) {
+        if (broker_take_mail(t, true, 2000, id)) {
+            assert_memory_equal(id, full_ids[nfull], UID_MSGID_LEN);
+            nfull++;
+        } else {
+            assert_memory_equal(id, free_ids[nfree], UID_MSGID_LEN);
+            nfree++;
+        }
+    }
+    assert_true(clock_mono_ms() - start < NODE_RETRY_MS);
+    /* The two queued behind the refused ones were not sent into a full mailbox. */
+    assert_int_equal(nfull, NODE_OUTBOX_WINDOW);
+    assert_int_equal(link_stats(t->link)->sent, NODE_OUTBOX_WINDOW + HOL_FREE);
+    /* The mailbox has room again: every "full" mail comes once more, oldest first, and the
+     * two that waited behind them after them. */
+    for (size_t i = 0; i < HOL_FULL; i++) {
+        assert_true(broker_take_mail(t, false, NODE_RETRY_MS + 3000, id));
+        assert_memory_equal(id, full_ids[i], UID_MSGID_LEN);
+    }
+    assert_null(pump_until(t, REFNET__ENVELOPE__BODY_MAIL, 300, on_frame_settle));
+    const link_stats_t *ls = link_stats(t->link);
+    assert_int_equal(ls->sent, HOL_FULL + HOL_FREE);
+    assert_int_equal(ls->resent, NODE_OUTBOX_WINDOW);
+    MDB_txn *txn = nfx_begin(t->fx, true);
+    uint64_t key = 0;
+    pbuf_t *pb = NULL;
+    assert_int_equal(outbox_next(txn, t->fx->st, 0, &key, &pb), REFNET_ENOTFOUND);
+    store_abort(&txn);
+}
+
 int
 main(void)
 {
     zsys_handler_set(NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_session_pump_and_resend, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_silence_ends_the_session, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_silence_keeps_the_session, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lost_connection_says_hello, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sync_request, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bye_waits_then_reconnects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_items_applied_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bye_in_a_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outbox_packed_only_with_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resend_packed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_full_recipient_holds_up_no_other, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
