@@ -23,8 +23,8 @@
 
 /* Deliveries of the batch test: two Batch frames whose items together pass NODE_BATCH, so
  * that the rest of the second waits in the link after its frame was read. */
-#define N_DELIVERIES 400
-#define PER_FRAME    200
+#define N_DELIVERIES (NODE_BATCH + PER_FRAME)
+#define PER_FRAME    256
 
 #define BROKER_KEY "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
 
