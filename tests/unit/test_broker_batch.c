@@ -36,8 +36,8 @@ encode_mail(int i, uint8_t id[16], uint8_t **frame, size_t *len)
     Refnet__Envelope env = REFNET__ENVELOPE__INIT;
     Refnet__Mail mail = REFNET__MAIL__INIT;
     Refnet__HandoffUpdate up = REFNET__HANDOFF_UPDATE__INIT;
-    char handoff[40];
-    snprintf(handoff, sizeof handoff, "0b7f3d1e-8a55-4c2e-9d7f-1a2b3c4d5e%02d", i);
+    char handoff[64];
+    snprintf(handoff, sizeof handoff, "0b7f3d1e-8a55-4c2e-9d7f-1a2b3c4d5e%02d", i % 100);
     up.handoff_id = handoff;
     up.service_id = (char *)"beds";
     up.status = REFNET__HANDOFF_STATUS__HANDOFF_STATUS_REQUESTED;
