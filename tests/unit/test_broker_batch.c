@@ -94,12 +94,14 @@ receive(zsock_t *s, Refnet__Envelope__BodyCase body, size_t want, received_t *r)
         assert_int_equal(wire_decode(zmq_msg_data(&m), zmq_msg_size(&m), &outer, NULL), 0);
         zmq_msg_close(&m);
         const Refnet__Envelope *env = ENV(outer);
-        size_t count = env->body_case == REFNET__ENVELOPE__BODY_BATCH ? env->batch->n_envelopes : 1;
+        /* A lone envelope is `outer` itself, which may be freed in the loop: decide first. */
+        bool is_batch = env->body_case == REFNET__ENVELOPE__BODY_BATCH;
+        size_t count = is_batch ? env->batch->n_envelopes : 1;
         r->frames++;
-        r->batches += count > 1 || env->body_case == REFNET__ENVELOPE__BODY_BATCH;
+        r->batches += is_batch;
         for (size_t i = 0; i < count; i++) {
             pbuf_t *pb = outer;
-            if (env->body_case == REFNET__ENVELOPE__BODY_BATCH) {
+            if (is_batch) {
                 const ProtobufCBinaryData *it = &env->batch->envelopes[i];
                 assert_int_equal(wire_decode_item(it->data, it->len, &pb, NULL), 0);
             }
@@ -108,7 +110,7 @@ receive(zsock_t *s, Refnet__Envelope__BodyCase body, size_t want, received_t *r)
             else
                 pbuf_destroy(&pb);
         }
-        if (env->body_case == REFNET__ENVELOPE__BODY_BATCH)
+        if (is_batch)
             pbuf_destroy(&outer);
     }
 }
@@ -229,6 +231,7 @@ test_no_batches_unless_asked_and_no_nesting(void **state)
     uint8_t id[16], *inner = NULL, *outer = NULL;
     size_t inner_len = 0, outer_len = 0;
     wire_batch_t b;
+    free(frames[0]);
     encode_mail(20, id, &frames[0], &lens[0]);
     wire_batch_init(&b);
     wire_batch_add(&b, frames[0], lens[0]);
