@@ -620,10 +620,10 @@ check_export(const json_t *args, char *why)
 static const cli_command_t TABLE[] = {
     { .name = "status",
       .summary = "this node's agency, broker connection and directory position",
-      .help = "Prints the node's agency, whether it is connected to the broker (true when the "
-              "broker answered within the last three heartbeats), the directory sequence number it "
-              "has applied, its broker endpoint, the messages waiting in its outbox and the "
-              "services in its directory replica.",
+      .help = "Prints the node's agency, whether it is connected to the broker (true from the "
+              "broker's Welcome until the connection drops: three missed heartbeats), the "
+              "directory sequence number it has applied, its broker endpoint, the messages "
+              "waiting in its outbox and the services in its directory replica.",
       .op = "status",
       .print = cli_print_kv },
     { .name = "service",
