@@ -27,7 +27,8 @@ struct api {
     api_stats_t stats;
     uint8_t seal_sk[SEAL_KEY_LEN]; /* this agency's sealing secret key, when has_seal_sk */
     bool has_seal_sk;
-    uint64_t stale_after_ms; /* search staleness (api_set_stale_after) */
+    uint64_t stale_after_ms;  /* search staleness (api_set_stale_after) */
+    const link_stats_t *link; /* shown by status (api_set_link_stats), or NULL */
 };
 
 typedef int (*api_fn)(apicall_t *c, json_t *args);
@@ -72,6 +73,12 @@ api_new(store_t *st, const char *agency, const char *name, const char *broker)
     self->broker = xstrdup(broker);
     self->stale_after_ms = NODE_STALE_AFTER_DEFAULT_S * 1000ULL;
     return self;
+}
+
+void
+api_set_link_stats(api_t *self, const link_stats_t *stats)
+{
+    self->link = stats;
 }
 
 void
@@ -243,6 +250,7 @@ api_handle(api_t *self, const void *data, size_t len, bool connected, api_outcom
                     .name = self->name,
                     .broker = self->broker,
                     .connected = connected,
+                    .link = self->link,
                     .seal_sk = self->has_seal_sk ? self->seal_sk : NULL,
                     .now = clock_now_ms(),
                     .stale_after_ms = self->stale_after_ms };

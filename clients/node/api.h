@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "link.h"
 #include "refnet.pb-c.h"
 #include "seal.h"
 #include "store.h"
@@ -50,6 +51,8 @@ void api_set_seal_key(api_t *self, const uint8_t sk[SEAL_KEY_LEN]);
 /* Sets the age after which search reports availability numbers as stale (0 = never; the
  * default until set is NODE_STALE_AFTER_DEFAULT_S). */
 void api_set_stale_after(api_t *self, uint64_t ms);
+/* Gives `status` the link's counters to show (borrowed: they must outlive the API). */
+void api_set_link_stats(api_t *self, const link_stats_t *stats);
 /* Frees it. Accepts NULL and *self_p == NULL; nulls *self_p. */
 void api_destroy(api_t **self_p);
 

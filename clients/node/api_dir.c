@@ -14,6 +14,25 @@
 #include "validate.h"
 #include "wire.h"
 
+/* The link's counters since the node started: frames and envelopes each way (a Batch frame
+ * carries several), sessions and what ended them. */
+static json_t *
+api_dir_link(const link_stats_t *l)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "frames_in", json_integer((json_int_t)l->frames_in));
+    json_object_set_new(o, "batches_in", json_integer((json_int_t)l->batches_in));
+    json_object_set_new(o, "envelopes_in", json_integer((json_int_t)l->envelopes_in));
+    json_object_set_new(o, "bad_frames", json_integer((json_int_t)(l->bad_frames + l->bad_items)));
+    json_object_set_new(o, "frames_out", json_integer((json_int_t)l->frames_out));
+    json_object_set_new(o, "batches_out", json_integer((json_int_t)l->batches_out));
+    json_object_set_new(o, "envelopes_out", json_integer((json_int_t)l->envelopes_out));
+    json_object_set_new(o, "resent", json_integer((json_int_t)l->resent));
+    json_object_set_new(o, "sessions", json_integer((json_int_t)l->welcomes));
+    json_object_set_new(o, "connections_lost", json_integer((json_int_t)l->lost));
+    return o;
+}
+
 int
 api_dir_status(apicall_t *c, json_t *args)
 {
@@ -35,6 +54,8 @@ api_dir_status(apicall_t *c, json_t *args)
     json_object_set_new(c->result, "broker", jsonout_str(c->broker));
     json_object_set_new(c->result, "outbox", json_integer((json_int_t)outbox));
     json_object_set_new(c->result, "services", json_integer((json_int_t)services));
+    if (c->link)
+        json_object_set_new(c->result, "link", api_dir_link(c->link));
     return 0;
 }
 

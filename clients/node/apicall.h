@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "link.h"
 #include "store.h"
 #include "uid.h"
 #include "wire_limits.h"
@@ -26,14 +27,15 @@
 typedef struct {
     /* Inputs, set by the dispatcher. */
     store_t *st;
-    MDB_txn *txn;            /* a write transaction for writing operations, else read-only */
-    const char *agency;      /* this node's agency id */
-    const char *name;        /* its display name */
-    const char *broker;      /* broker endpoint */
-    bool connected;          /* link state at the time of the call */
-    const uint8_t *seal_sk;  /* this agency's sealing secret key (SEAL_KEY_LEN), or NULL */
-    uint64_t now;            /* wall clock, ms */
-    uint64_t stale_after_ms; /* search: availability older than this is stale (0 = never) */
+    MDB_txn *txn;             /* a write transaction for writing operations, else read-only */
+    const char *agency;       /* this node's agency id */
+    const char *name;         /* its display name */
+    const char *broker;       /* broker endpoint */
+    bool connected;           /* link state at the time of the call */
+    const link_stats_t *link; /* the link's counters (status), or NULL */
+    const uint8_t *seal_sk;   /* this agency's sealing secret key (SEAL_KEY_LEN), or NULL */
+    uint64_t now;             /* wall clock, ms */
+    uint64_t stale_after_ms;  /* search: availability older than this is stale (0 = never) */
     /* Outputs. */
     json_t *result; /* success: the "result" object (owned by the call) */
     bool pending;   /* the answer waits for the broker's answer to msg_id */

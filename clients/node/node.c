@@ -253,6 +253,7 @@ node_open_parts(node_t *self, const node_config_t *cfg)
     link_set_box_key(self->link, self->seal_pk);
     self->api = api_new(self->st, self->agency, self->name, self->broker);
     api_set_seal_key(self->api, self->seal_sk);
+    api_set_link_stats(self->api, link_stats(self->link));
     self->pending = pending_new();
     self->batch = xcalloc(1, sizeof *self->batch);
     self->rotating = rotate_pending(self->dir, self->rotate_id);

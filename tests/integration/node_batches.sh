@@ -3,11 +3,10 @@
 # Batch frames; every handoff is applied exactly once, in order, and receipted, and the nodes'
 # own counters show that batches carried the traffic both ways.
 #
-# Each node logs its link counters when it stops: "in F frames (B batches) carrying E
-# envelopes ... out F frames (B batches) carrying E envelopes". Both Hello and Welcome say
-# batches, so under load the broker packs its deliveries and answers for a node, and a node
-# packs the outbox items it sends at once (several free window slots after a group commit's
-# answers). A node that never received or sent a batch, or whose frames carried no more
+# Each node's `status` shows its link counters (frames, batches and envelopes each way). Both
+# Hello and Welcome say batches, so under load the broker packs its deliveries and answers for
+# a node, and a node packs the outbox items it sends at once (several free window slots after
+# a group commit's answers). A node that never received or sent a batch, or whose frames carried no more
 # envelopes than there were frames, fails the test.
 # shellcheck source=fault_lib.sh
 source "$(dirname "$0")/fault_lib.sh"
@@ -15,17 +14,14 @@ source "$(dirname "$0")/fault_lib.sh"
 N=${FAULT_COUNT:-600}
 
 # batch_counts ID: sets IN_FRAMES IN_BATCHES IN_ENVS OUT_FRAMES OUT_BATCHES OUT_ENVS from the
-# last link counter line of node ID's log.
+# link counters of node ID's `status` (API.md).
 batch_counts() {
-    local line
-    line=$(grep -E 'node: link: in [0-9]+ frames' "$T/logs/$1.log" | tail -n 1) ||
-        fail "node $1 logged no link counters"
-    [[ $line =~ in\ ([0-9]+)\ frames\ \(([0-9]+)\ batches\)\ carrying\ ([0-9]+)\ envelopes ]] ||
-        fail "node $1: unreadable counter line: $line"
-    IN_FRAMES=${BASH_REMATCH[1]} IN_BATCHES=${BASH_REMATCH[2]} IN_ENVS=${BASH_REMATCH[3]}
-    [[ $line =~ out\ ([0-9]+)\ frames\ \(([0-9]+)\ batches\)\ carrying\ ([0-9]+)\ envelopes ]] ||
-        fail "node $1: unreadable counter line: $line"
-    OUT_FRAMES=${BASH_REMATCH[1]} OUT_BATCHES=${BASH_REMATCH[2]} OUT_ENVS=${BASH_REMATCH[3]}
+    local link
+    link=$(rn "$1" status --json | jq -c '.link') || fail "node $1: status failed"
+    [[ $link != null ]] || fail "node $1: status has no link counters"
+    IN_FRAMES=$(jq '.frames_in' <<<"$link") IN_BATCHES=$(jq '.batches_in' <<<"$link")
+    IN_ENVS=$(jq '.envelopes_in' <<<"$link") OUT_FRAMES=$(jq '.frames_out' <<<"$link")
+    OUT_BATCHES=$(jq '.batches_out' <<<"$link") OUT_ENVS=$(jq '.envelopes_out' <<<"$link")
     echo "  $1: in $IN_FRAMES frames ($IN_BATCHES batches) carrying $IN_ENVS envelopes;" \
         "out $OUT_FRAMES frames ($OUT_BATCHES batches) carrying $OUT_ENVS envelopes"
 }
@@ -53,7 +49,6 @@ done
 
 log_step "batches carried the traffic both ways"
 for a in harbor northside; do
-    stop_node "$a"
     batch_counts "$a"
     ((IN_BATCHES > 0)) || fail "$a received no Batch frame"
     ((IN_ENVS > IN_FRAMES)) || fail "$a: $IN_FRAMES frames in carried only $IN_ENVS envelopes"

@@ -173,6 +173,20 @@ test_status_and_search(void **state)
     assert_true(json_is_false(json_object_get(r, "connected")));
     assert_int_equal(json_integer_value(json_object_get(r, "directory_seq")), 2);
     assert_int_equal(json_integer_value(json_object_get(r, "services")), 2);
+    assert_null(json_object_get(r, "link")); /* no link counters were given */
+    json_decref(doc);
+
+    /* With the link's counters, status shows them as they are at the call. */
+    link_stats_t ls = { .frames_in = 3, .batches_in = 1, .envelopes_in = 7, .bad_items = 2 };
+    api_set_link_stats(t->api, &ls);
+    ls.frames_out = 5;
+    doc = call(t, "status", "{}");
+    json_t *link = json_object_get(json_object_get(doc, "result"), "link");
+    assert_int_equal(json_integer_value(json_object_get(link, "envelopes_in")), 7);
+    assert_int_equal(json_integer_value(json_object_get(link, "batches_in")), 1);
+    assert_int_equal(json_integer_value(json_object_get(link, "bad_frames")), 2);
+    assert_int_equal(json_integer_value(json_object_get(link, "frames_out")), 5);
+    api_set_link_stats(t->api, NULL);
     json_decref(doc);
 
     doc = call(t, "search", "{\"text\":\"BEDS\"}");
