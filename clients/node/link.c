@@ -8,13 +8,13 @@
  * takes batches, consecutive items share frames up to WIRE_MAX_FRAME bytes; otherwise the
  * pack holds one item and sends it as itself. The window counts items either way.
  *
- * Parking: an item answered "queue full" (or "storage full") moves from the window to
- * `parked`, kept in key order, and any later item for the same recipient is parked behind it
- * unsent, so the window keeps serving other recipients. link_retry_parked sends a recipient's
- * parked items again, oldest first, once its oldest is due; the broker (pairhold.h) stores a
- * pair's refused items only in the order it refused them, so FIFO per pair holds even when
- * retries and new items cross. Each slot remembers its item's recipient (the mail's `to`,
- * read when the item is first sent). */
+ * Parking: an item answered "queue full" (or "storage full") moves from the window to the
+ * parking (parking.h), kept in key order, and any later item for the same recipient is parked
+ * behind it unsent, so the window keeps serving other recipients. link_retry_parked sends a
+ * recipient's parked items again, oldest first, once its oldest is due; the broker
+ * (pairhold.h) stores a pair's refused items only in the order it refused them, so FIFO per
+ * pair holds even when retries and new items cross. Each slot (outslot.h) remembers its
+ * item's recipient (the mail's `to`, read when the item is first sent). */
 #include "link.h"
 
 #include <errno.h>
@@ -24,6 +24,7 @@
 #include "log.h"
 #include "node_limits.h"
 #include "outbox.h"
+#include "parking.h"
 #include "refnet_error.h"
 #include "replica.h"
 #include "uid.h"
@@ -35,16 +36,6 @@
     (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |    \
      ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
 
-/* One outbox item sent and not yet answered (in the window), or waiting for its recipient's
- * mailbox to have room (parked). */
-typedef struct {
-    uint64_t key;
-    uint8_t msg_id[UID_MSGID_LEN];
-    uint64_t due;                /* when to send it again; parked behind a refused item: 0 */
-    char to[WIRE_MAX_IDENT + 1]; /* the mail's recipient; "" for anything else */
-    bool gone;                   /* parked: sent or dropped in this pass */
-} link_slot_t;
-
 /* Why items are sent: a first try (they join the window), a resend of window items, or a
  * retry of parked items (they leave the parking for the window). */
 typedef enum { LINK_FIRST, LINK_RESEND, LINK_RETRY } link_try_t;
@@ -52,14 +43,13 @@ typedef enum { LINK_FIRST, LINK_RESEND, LINK_RETRY } link_try_t;
 /* A pump or a resend packs at most the window's items, so a pack never holds more than one
  * Batch can carry. */
 _Static_assert(NODE_OUTBOX_WINDOW <= WIRE_MAX_BATCH, "a window of items must fit one batch");
-_Static_assert(NODE_OUTBOX_PARKED > 0, "items refused for a full recipient need a parking");
 
 /* Outbox items on their way into one frame. The batch borrows the encoded envelopes from the
  * decoded records, which the pack owns until the frame is sent. */
 typedef struct {
     wire_batch_t batch;
     pbuf_t *rec[NODE_OUTBOX_WINDOW];
-    link_slot_t slot[NODE_OUTBOX_WINDOW];
+    outslot_t slot[NODE_OUTBOX_WINDOW];
     size_t n;
 } link_pack_t;
 
@@ -79,11 +69,10 @@ struct link {
     uint64_t slow_since; /* last_heard when the broker's silence was last logged */
     bool syncing;
     uint64_t sync_started;
-    link_slot_t window[NODE_OUTBOX_WINDOW];
+    outslot_t window[NODE_OUTBOX_WINDOW];
     size_t nwindow;
-    link_slot_t parked[NODE_OUTBOX_PARKED]; /* in key order */
-    size_t nparked;
-    uint64_t cursor; /* highest outbox key sent in this session */
+    parking_t parking; /* items refused for a full recipient, and those behind them */
+    uint64_t cursor;   /* highest outbox key sent in this session */
     link_stats_t stats;
     uint8_t box_pk[WIRE_SEAL_KEY_LEN]; /* announced in every Hello when has_box_pk */
     bool has_box_pk;
@@ -516,7 +505,7 @@ link_on_welcome(link_t *self, const Refnet__Welcome *w, uint64_t now)
     link_restart_window(self);
 }
 
-static link_slot_t *
+static outslot_t *
 link_find(link_t *self, const ProtobufCBinaryData *ref)
 {
     if (ref->len != UID_MSGID_LEN)
@@ -527,71 +516,12 @@ link_find(link_t *self, const ProtobufCBinaryData *ref)
     return NULL;
 }
 
-static link_slot_t *
-link_find_parked(link_t *self, const uint8_t *msg_id)
-{
-    for (size_t i = 0; i < self->nparked; i++)
-        if (memcmp(self->parked[i].msg_id, msg_id, UID_MSGID_LEN) == 0)
-            return &self->parked[i];
-    return NULL;
-}
-
-/* Drops the parked slots marked gone, keeping the others in key order. */
-static void
-link_parked_compact(link_t *self)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < self->nparked; i++)
-        if (!self->parked[i].gone)
-            self->parked[n++] = self->parked[i];
-    self->nparked = n;
-}
-
-/* True when an item for `to` is parked: a later item for it waits behind. */
-static bool
-link_parked_for(const link_t *self, const char *to)
-{
-    for (size_t i = 0; i < self->nparked; i++)
-        if (strcmp(self->parked[i].to, to) == 0)
-            return true;
-    return false;
-}
-
-/* Parks `slot` (copied) at its place in key order, due at `due`. Returns false when the
- * parking is full; an item parked already only gets the new due time. */
-static bool
-link_park(link_t *self, const link_slot_t *slot, uint64_t due)
-{
-    size_t i = 0;
-    while (i < self->nparked && self->parked[i].key < slot->key)
-        i++;
-    if (i < self->nparked && self->parked[i].key == slot->key) {
-        self->parked[i].due = due;
-        return true;
-    }
-    if (self->nparked >= NODE_OUTBOX_PARKED)
-        return false;
-    memmove(&self->parked[i + 1], &self->parked[i], (self->nparked - i) * sizeof self->parked[0]);
-    self->parked[i] = *slot;
-    self->parked[i].due = due;
-    self->parked[i].gone = false;
-    self->nparked++;
-    return true;
-}
-
 bool
 link_on_answer(link_t *self, const ProtobufCBinaryData *ref)
 {
-    link_slot_t *slot = link_find(self, ref);
-    if (!slot) {
-        /* An earlier copy of a parked item may be answered after the copy that was refused. */
-        slot = ref->len == UID_MSGID_LEN ? link_find_parked(self, ref->data) : NULL;
-        if (!slot)
-            return false;
-        slot->gone = true;
-        link_parked_compact(self);
-        return true;
-    }
+    outslot_t *slot = link_find(self, ref);
+    if (!slot) /* an earlier copy of a parked item may be answered after the refused copy */
+        return parking_answered(&self->parking, ref->data, ref->len);
     *slot = self->window[--self->nwindow];
     return true;
 }
@@ -599,15 +529,13 @@ link_on_answer(link_t *self, const ProtobufCBinaryData *ref)
 void
 link_retry_later(link_t *self, const ProtobufCBinaryData *ref, uint64_t now)
 {
-    link_slot_t *slot = link_find(self, ref);
+    outslot_t *slot = link_find(self, ref);
     if (!slot) {
-        slot = ref->len == UID_MSGID_LEN ? link_find_parked(self, ref->data) : NULL;
-        if (slot && slot->due)
-            slot->due = now + NODE_RETRY_MS;
+        parking_postpone(&self->parking, ref->data, ref->len, now + NODE_RETRY_MS);
         return;
     }
     /* The item leaves the window, so that items for other recipients are not held up. */
-    if (link_park(self, slot, now + NODE_RETRY_MS))
+    if (parking_park(&self->parking, slot, now + NODE_RETRY_MS))
         *slot = self->window[--self->nwindow];
     else
         slot->due = now + NODE_RETRY_MS; /* parking full: it waits in the window */
@@ -617,7 +545,7 @@ void
 link_restart_window(link_t *self)
 {
     self->nwindow = 0;
-    self->nparked = 0;
+    parking_clear(&self->parking);
     self->cursor = 0;
 }
 
@@ -704,7 +632,7 @@ link_pack_add(link_t *self, pbuf_t **rec, uint64_t key, const char *to)
 {
     link_pack_t *p = &self->pack;
     const Refnet__OutboxItem *item = (const Refnet__OutboxItem *)pbuf_msg(*rec);
-    link_slot_t *slot = &p->slot[p->n];
+    outslot_t *slot = &p->slot[p->n];
     memset(slot, 0, sizeof *slot);
     slot->key = key;
     snprintf(slot->to, sizeof slot->to, "%s", to);
@@ -745,9 +673,9 @@ link_pack_send(link_t *self)
 
 /* A first try or a retry of a parked item went out: the item joins the window. */
 static void
-link_mark_sent(link_t *self, const link_slot_t *sent, uint64_t now, link_try_t why)
+link_mark_sent(link_t *self, const outslot_t *sent, uint64_t now, link_try_t why)
 {
-    link_slot_t *slot = &self->window[self->nwindow++];
+    outslot_t *slot = &self->window[self->nwindow++];
     *slot = *sent;
     slot->due = now + NODE_RESEND_MS;
     if (why == LINK_FIRST) {
@@ -758,15 +686,7 @@ link_mark_sent(link_t *self, const link_slot_t *sent, uint64_t now, link_try_t w
     }
     /* A retry leaves the cursor alone: items after it may not have gone yet. An item parked
      * behind another one had not gone before. */
-    for (size_t i = 0; i < self->nparked; i++) {
-        if (self->parked[i].key == sent->key) {
-            self->parked[i].gone = true;
-            if (self->parked[i].due == 0)
-                self->stats.sent++;
-            else
-                self->stats.resent++;
-        }
-    }
+    parking_took(&self->parking, sent->key, &self->stats.sent, &self->stats.resent);
 }
 
 /* A resend went out: its window slot waits another NODE_RESEND_MS. */
@@ -845,16 +765,16 @@ typedef enum { LINK_PUMP_SENT, LINK_PUMP_PARKED, LINK_PUMP_FULL, LINK_PUMP_STOP 
 static link_pump_step_t
 link_pump_item(link_t *self, pbuf_t **rec, uint64_t key, uint64_t now)
 {
-    link_slot_t slot;
+    outslot_t slot;
     memset(&slot, 0, sizeof slot);
     slot.key = key;
     link_item_to((const Refnet__OutboxItem *)pbuf_msg(*rec), slot.to);
-    if (self->nparked > 0 && link_parked_for(self, slot.to)) {
+    if (self->parking.n > 0 && parking_holds(&self->parking, slot.to)) {
         const Refnet__OutboxItem *item = (const Refnet__OutboxItem *)pbuf_msg(*rec);
         if (item->msg_id.len == UID_MSGID_LEN)
             memcpy(slot.msg_id, item->msg_id.data, UID_MSGID_LEN);
         pbuf_destroy(rec);
-        return link_park(self, &slot, 0) ? LINK_PUMP_PARKED : LINK_PUMP_FULL;
+        return parking_park(&self->parking, &slot, 0) ? LINK_PUMP_PARKED : LINK_PUMP_FULL;
     }
     return link_pack_item(self, rec, key, slot.to, now, LINK_FIRST) == 0 ? LINK_PUMP_SENT
                                                                          : LINK_PUMP_STOP;
@@ -903,7 +823,7 @@ link_pump(link_t *self, store_t *st, uint64_t now)
 static int
 link_slot_cmp(const void *a, const void *b)
 {
-    uint64_t ka = ((const link_slot_t *)a)->key, kb = ((const link_slot_t *)b)->key;
+    uint64_t ka = ((const outslot_t *)a)->key, kb = ((const outslot_t *)b)->key;
     return ka < kb ? -1 : ka > kb;
 }
 
@@ -921,7 +841,7 @@ link_resend_due(link_t *self, store_t *st, uint64_t now)
         return;
     qsort(self->window, self->nwindow, sizeof self->window[0], link_slot_cmp);
     for (size_t i = 0; i < self->nwindow;) {
-        link_slot_t *slot = &self->window[i];
+        outslot_t *slot = &self->window[i];
         pbuf_t *pb = NULL;
         if (slot->due > now) {
             i++;
@@ -945,16 +865,6 @@ link_resend_due(link_t *self, store_t *st, uint64_t now)
     store_abort(&txn);
 }
 
-/* True when `to` is among the `n` recipients in `list`. */
-static bool
-link_to_in(const char *const *list, size_t n, const char *to)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(list[i], to) == 0)
-            return true;
-    return false;
-}
-
 /* Sends parked items again, in key order, while the window has room: per recipient, from its
  * oldest parked item once that one is due, and never one past an older item of the same
  * recipient that stays parked, so each pair's items reach the broker in order. The retried
@@ -962,23 +872,17 @@ link_to_in(const char *const *list, size_t n, const char *to)
 static void
 link_retry_parked(link_t *self, store_t *st, uint64_t now)
 {
-    const char *stopped[NODE_OUTBOX_PARKED]; /* recipients whose oldest item is not due */
-    size_t nstopped = 0;
+    parking_iter_t it;
     MDB_txn *txn = NULL;
     int rc = 0;
-    if (!self->welcomed || self->nparked == 0)
+    if (!self->welcomed || self->parking.n == 0)
         return;
-    for (size_t i = 0; i < self->nparked; i++) {
-        link_slot_t *slot = &self->parked[i];
+    parking_iter_init(&it);
+    while (self->nwindow + self->pack.n < NODE_OUTBOX_WINDOW) {
+        outslot_t *slot = parking_next(&self->parking, &it, now);
         pbuf_t *pb = NULL;
-        if (self->nwindow + self->pack.n >= NODE_OUTBOX_WINDOW)
+        if (!slot)
             break;
-        if (link_to_in(stopped, nstopped, slot->to))
-            continue;
-        if (slot->due > now) {
-            stopped[nstopped++] = slot->to;
-            continue;
-        }
         if (!txn && store_begin(st, true, &txn) != 0)
             break;
         rc = outbox_get(txn, st, slot->key, &pb);
@@ -994,7 +898,7 @@ link_retry_parked(link_t *self, store_t *st, uint64_t now)
         link_pack_flush(self, now, LINK_RETRY);
     link_pack_clear(&self->pack);
     store_abort(&txn);
-    link_parked_compact(self);
+    parking_compact(&self->parking);
 }
 
 /* The broker's silence alone never ends the session. Its I/O thread answers the ZMTP

@@ -20,6 +20,8 @@ refnet_unit_test(NAME test_apicall SOURCES test_apicall.c LIBS refnet_node_core)
 refnet_unit_test(NAME test_jsonout SOURCES test_jsonout.c LIBS refnet_node_core)
 refnet_unit_test(NAME test_inbound SOURCES test_inbound.c LIBS refnet_node_core)
 refnet_unit_test(NAME test_link SOURCES test_link.c LIBS refnet_node_core)
+# The parking of outbox items refused for a full recipient (no I/O).
+refnet_unit_test(NAME test_parking SOURCES test_parking.c LIBS refnet_node_core)
 find_package(Threads REQUIRED)
 refnet_unit_test(NAME test_node SOURCES test_node.c LIBS refnet_node_core Threads::Threads)
 # HSDS 3.0 interchange: import batches, CSV, nesting and the Service mapping, the schema tables.
