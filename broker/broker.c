@@ -183,6 +183,7 @@ broker_open_state(broker_t *self)
     self->batch = batch_new();
     self->slots = xcalloc(BROKER_SLOTS, sizeof *self->slots);
     self->packer = packer_new();
+    self->pump_pack = pump_pack_new();
     self->shun = shun_new();
     broker_seed_presence(self);
     return 0;
@@ -228,6 +229,7 @@ broker_destroy(broker_t **self_p)
     zactor_destroy(&self->auth);
     batch_destroy(&self->batch);
     packer_destroy(&self->packer);
+    pump_pack_destroy(&self->pump_pack);
     free(self->slots);
     shun_destroy(&self->shun);
     mailbox_destroy(&self->mailbox);
@@ -278,7 +280,8 @@ broker_pump_ctx(broker_t *self)
                        .presence = self->presence,
                        .router = zsock_resolve(self->router),
                        .counters = &self->counters,
-                       .window = self->cfg.window };
+                       .window = self->cfg.window,
+                       .pack = self->pump_pack };
     return ctx;
 }
 

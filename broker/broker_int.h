@@ -22,6 +22,7 @@
 #include "packer.h"
 #include "path.h"
 #include "presence.h"
+#include "pump.h"
 #include "seal.h"
 #include "shun.h"
 #include "store.h"
@@ -56,9 +57,10 @@ struct broker {
     presence_t *presence;
     mailbox_t *mailbox;
     batch_t *batch;
-    packer_t *packer;     /* the batch's replies packed per peer that takes Batch frames */
-    broker_slot_t *slots; /* BROKER_SLOTS requests of the group commit under way */
-    shun_t *shun;         /* agencies told Bye: their frames are dropped unanswered */
+    packer_t *packer;       /* the batch's replies packed per peer that takes Batch frames */
+    pump_pack_t *pump_pack; /* room for packing deliveries (pump.h) */
+    broker_slot_t *slots;   /* BROKER_SLOTS requests of the group commit under way */
+    shun_t *shun;           /* agencies told Bye: their frames are dropped unanswered */
     zactor_t *auth;
     zsock_t *router;
     admin_t *admin;

@@ -136,12 +136,27 @@ pump_sync_step(const pump_ctx_t *ctx, presence_peer_t *peer, MDB_txn *txn)
 /* A peer that takes Batch frames gets its deliveries packed: copied here as mailbox_scan hands
  * them out (each is valid during its callback only), sent as one frame when the next would
  * not fit and at the end of the run. */
-typedef struct {
+struct pump_pack {
     wire_batch_t batch;
     uint64_t qseq[WIRE_MAX_BATCH]; /* mailbox seq of each item */
-    uint8_t *arena;                /* WIRE_MAX_FRAME bytes: the items' copies */
+    uint8_t arena[WIRE_MAX_FRAME]; /* the items' copies */
     size_t used;
-} pump_pack_t;
+};
+
+pump_pack_t *
+pump_pack_new(void)
+{
+    return xcalloc(1, sizeof(pump_pack_t));
+}
+
+void
+pump_pack_destroy(pump_pack_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    free(*self_p);
+    *self_p = NULL;
+}
 
 typedef struct {
     const pump_ctx_t *ctx;
@@ -222,19 +237,15 @@ pump_deliver(
     pump_delivery_t d = { ctx, peer, mono, PUMP_SENT, NULL };
     if (peer->inflight >= ctx->window)
         return PUMP_SENT; /* an ack will kick the peer again */
-    if (peer->batches) {
-        d.pack = xcalloc(1, sizeof *d.pack);
-        d.pack->arena = xmalloc(WIRE_MAX_FRAME);
+    if (peer->batches && ctx->pack) {
+        d.pack = ctx->pack;
         wire_batch_init(&d.pack->batch);
+        d.pack->used = 0;
     }
     int rc =
         mailbox_scan(ctx->mailbox, txn, peer->agency, peer->cursor, now_ms, pump_deliver_one, &d);
     if (rc == 0 && d.pack && d.last == PUMP_SENT)
         (void)pump_pack_send(&d);
-    if (d.pack) {
-        free(d.pack->arena);
-        free(d.pack);
-    }
     if (rc) {
         log_error("pump: reading %s's mailbox failed: %s", peer->agency, refnet_strerror(rc));
         return PUMP_BUSY;

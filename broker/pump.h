@@ -25,13 +25,21 @@
 #include "presence.h"
 #include "store.h"
 
+/* Room for packing one peer's deliveries into Batch frames (about 70 KiB), made once by the
+ * broker and reused by every run of the pump. */
+typedef struct pump_pack pump_pack_t;
+
+pump_pack_t *pump_pack_new(void);
+void pump_pack_destroy(pump_pack_t **self_p);
+
 typedef struct {
     store_t *store;
     mailbox_t *mailbox;
     presence_t *presence;
     void *router; /* libzmq handle of the agency ROUTER */
     counters_t *counters;
-    uint32_t window; /* in-flight deliveries per peer */
+    uint32_t window;   /* in-flight deliveries per peer */
+    pump_pack_t *pack; /* for peers that take Batch frames; NULL: one frame per delivery */
 } pump_ctx_t;
 
 /* Runs the pending work of `peer` at wall time `now_ms` (for TTLs) and monotonic time `mono`

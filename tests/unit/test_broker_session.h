@@ -1,6 +1,6 @@
 /* test_broker_session: a real broker in a thread and minimal agencies talking to it.
  *
- * Shared by the broker's whole-process tests (test_broker.c, test_broker_batch.c): each test
+ * Shared by the broker's whole-process tests (test_broker.c, test_intake.c): each test
  * gets a new broker folder with agencies "a1" and "a2" enrolled and the broker running in a
  * thread on a free loopback port; agencies are CURVE DEALER sockets that speak the node
  * protocol frame by frame, exactly as refnet-node does. */

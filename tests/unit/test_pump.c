@@ -55,8 +55,8 @@ setup(void **state)
     zsock_set_rcvhwm(c->dealer, 4);
     zsock_set_rcvtimeo(c->dealer, 1000);
     zsock_connect(c->dealer, "%s", ep);
-    c->pump =
-        (pump_ctx_t){ c->fx->store, c->mb, c->presence, zsock_resolve(c->router), &c->counters, 3 };
+    c->pump = (pump_ctx_t){ c->fx->store, c->mb, c->presence, zsock_resolve(c->router),
+                            &c->counters, 3,     NULL };
     c->peer = presence_touch(c->presence, "a", (const uint8_t *)"peer1", 5, T0, 1);
     *state = c;
     return 0;

@@ -1,5 +1,6 @@
-/* Tests of Batch frames at the broker (broker.c broker_expand, packer.c, pump.c): a real broker
- * in a thread and agencies on CURVE DEALER sockets (test_broker_session.h).
+/* test_intake: Batch frames at the broker (intake.c expands them; packer.c and pump.c pack
+ * what goes back): a real broker in a thread and agencies on CURVE DEALER sockets
+ * (test_broker_session.h).
  *
  * A Batch's items are applied and answered one by one, as if each had come alone: a bad item
  * is refused by itself and the others are stored; a nested batch is refused. Answers and
