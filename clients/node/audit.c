@@ -9,8 +9,10 @@
 
 #include "log.h"
 #include "nodedb.h"
+#include "pbscan.h"
 #include "pbuf.h"
 #include "refnet_error.h"
+#include "xmalloc.h"
 
 #define AUDIT_KEY_SEQ "audit_seq"
 /* An entry holds a few ids and categories: far below this, which bounds the decoder. */
@@ -30,45 +32,83 @@ audit_hash(const Refnet__AuditEntry *e, uint8_t out[AUDIT_HASH_LEN])
     free(bytes);
 }
 
+/* AuditEntry.hash is field 14, the last one (records.proto): an entry's encoding is its
+ * encoding with the hash empty, which is what the hash covers, followed by this field. */
+#define AUDIT_FIELD_HASH 14
+#define AUDIT_HASH_TAG   ((AUDIT_FIELD_HASH << 3) | 2) /* wire type 2: length-delimited */
+
+/* Copies the hash of entry `seq` into `prev` (zeros when it has none), reading the one field
+ * in place. */
+static int
+audit_prev_hash(MDB_txn *txn, const store_t *st, uint64_t seq, uint8_t prev[AUDIT_HASH_LEN])
+{
+    uint8_t key[8];
+    MDB_val v;
+    const uint8_t *h = NULL;
+    size_t hlen = 0;
+    store_u64_key(key, seq);
+    int rc = store_get(txn, store_db(st, NODEDB_AUDIT), key, sizeof key, &v);
+    if (rc == 0) {
+        rc = pbscan_bytes(v.mv_data, v.mv_size, AUDIT_FIELD_HASH, &h, &hlen);
+        if (rc == REFNET_ENOTFOUND) {
+            rc = 0; /* an entry without a hash chains on zeros, as its empty field did */
+            hlen = 0;
+        }
+    }
+    if (rc != 0) {
+        log_error("audit: cannot read entry %llu to chain onto: %s", (unsigned long long)seq,
+                  refnet_strerror(rc));
+        return rc == REFNET_ENOTFOUND || rc == REFNET_EDECODE ? REFNET_ESTORAGE : rc;
+    }
+    memset(prev, 0, AUDIT_HASH_LEN);
+    memcpy(prev, h, hlen < AUDIT_HASH_LEN ? hlen : AUDIT_HASH_LEN);
+    return 0;
+}
+
+/* Writes `e` (hash empty) under its seq with its hash: packed once, hashed, the hash field
+ * appended. */
+static int
+audit_put(MDB_txn *txn, const store_t *st, const Refnet__AuditEntry *e)
+{
+    uint8_t key[8];
+    size_t body = protobuf_c_message_get_packed_size(&e->base);
+    size_t len = body + 2 + AUDIT_HASH_LEN;
+    uint8_t *bytes = xmalloc(len);
+    protobuf_c_message_pack(&e->base, bytes);
+    crypto_generichash(bytes + body + 2, AUDIT_HASH_LEN, bytes, body, NULL, 0);
+    bytes[body] = AUDIT_HASH_TAG;
+    bytes[body + 1] = AUDIT_HASH_LEN;
+    store_u64_key(key, e->seq);
+    int rc = store_put(txn, store_db(st, NODEDB_AUDIT), key, sizeof key, bytes, len, 0);
+    free(bytes);
+    return rc;
+}
+
 int
 audit_append(MDB_txn *txn, const store_t *st, Refnet__AuditEntry *e)
 {
-    uint8_t key[8], prev[AUDIT_HASH_LEN], hash[AUDIT_HASH_LEN];
+    uint8_t prev[AUDIT_HASH_LEN];
     uint64_t last = 0;
-    pbuf_t *pb = NULL;
     int rc = store_get_u64(txn, store_db(st, NODEDB_META), AUDIT_KEY_SEQ, &last);
     if (rc != 0)
         return rc;
     e->prev_hash.data = NULL;
     e->prev_hash.len = 0;
     if (last > 0) {
-        store_u64_key(key, last);
-        rc = store_get_msg(txn, store_db(st, NODEDB_AUDIT), key, sizeof key,
-                           &refnet__audit_entry__descriptor, &pb);
-        if (rc != 0) {
-            log_error("audit: cannot read entry %llu to chain onto: %s", (unsigned long long)last,
-                      refnet_strerror(rc));
-            return rc == REFNET_ENOTFOUND || rc == REFNET_EDECODE ? REFNET_ESTORAGE : rc;
-        }
-        const Refnet__AuditEntry *p = (const Refnet__AuditEntry *)pbuf_msg(pb);
-        memset(prev, 0, sizeof prev);
-        memcpy(prev, p->hash.data, p->hash.len < sizeof prev ? p->hash.len : sizeof prev);
-        pbuf_destroy(&pb);
+        rc = audit_prev_hash(txn, st, last, prev);
+        if (rc != 0)
+            return rc;
         e->prev_hash.data = prev;
         e->prev_hash.len = sizeof prev;
     }
     e->seq = last + 1;
     e->hash.data = NULL;
     e->hash.len = 0;
-    audit_hash(e, hash);
-    e->hash.data = hash;
-    e->hash.len = sizeof hash;
-    store_u64_key(key, e->seq);
-    rc = store_put_msg(txn, store_db(st, NODEDB_AUDIT), key, sizeof key, &e->base);
+    rc = audit_put(txn, st, e);
     if (rc == 0)
         rc = store_put_u64(txn, store_db(st, NODEDB_META), AUDIT_KEY_SEQ, e->seq);
-    e->prev_hash.data = e->hash.data = NULL;
-    e->prev_hash.len = e->hash.len = 0;
+    e->prev_hash.data = NULL;
+    e->prev_hash.len = 0;
     return rc;
 }
 

@@ -560,7 +560,8 @@ handoff_receive_request(MDB_txn *txn,
     Refnet__HandoffRecord rec = REFNET__HANDOFF_RECORD__INIT;
     Refnet__HandoffEvent ev = REFNET__HANDOFF_EVENT__INIT;
     Refnet__HandoffEvent *events[1] = { &ev };
-    pbuf_t *old = NULL, *svc = NULL;
+    pbuf_t *old = NULL;
+    char name[WIRE_MAX_NAME + 1];
 
     int rc = handoff_get(txn, st, up->handoff_id, &old);
     pbuf_destroy(&old);
@@ -568,8 +569,10 @@ handoff_receive_request(MDB_txn *txn,
         return handoff_fail(why, REFNET_EEXIST, "handoff %s was already requested", up->handoff_id);
     if (rc != REFNET_ENOTFOUND && rc != REFNET_EDECODE)
         return rc;
-    if (replica_get(txn, st, up->service_id, &svc) == 0)
-        rec.service_name = ((const Refnet__DirRecord *)pbuf_msg(svc))->service->name;
+    /* The service's name as this node knows it; none when the service is not (or no longer)
+     * in its directory. Copied: the record's bytes may move with the writes below. */
+    if (replica_service_name(txn, st, up->service_id, name, sizeof name) == 0)
+        rec.service_name = name;
     ev.at_ms = up->at_ms ? up->at_ms : now;
     ev.by = mail->from;
     ev.status = up->status;
@@ -592,9 +595,7 @@ handoff_receive_request(MDB_txn *txn,
     rec.created_at_ms = rec.updated_at_ms = now;
     rec.stored_at_ms = mail->stored_at_ms;
     rec.ttl_ms = mail->ttl_ms;
-    rc = handoff_put(txn, st, &rec);
-    pbuf_destroy(&svc);
-    return rc;
+    return handoff_put(txn, st, &rec);
 }
 
 /* Checks a received step against the state machine for the other party's side. */

@@ -9,6 +9,7 @@
 #include "dirsync.h"
 #include "log.h"
 #include "nodedb.h"
+#include "pbscan.h"
 #include "refnet_error.h"
 #include "wire.h"
 #include "xmalloc.h"
@@ -128,6 +129,33 @@ replica_get(MDB_txn *txn, const store_t *st, const char *id, pbuf_t **out)
     }
     *out = pb;
     return 0;
+}
+
+/* DirRecord.withdrawn and DirRecord.service (records.proto), Service.name (refnet.proto). */
+#define REPLICA_REC_WITHDRAWN 3
+#define REPLICA_REC_SERVICE   4
+#define REPLICA_SVC_NAME      3
+
+int
+replica_service_name(MDB_txn *txn, const store_t *st, const char *id, char *out, size_t cap)
+{
+    MDB_val v;
+    const uint8_t *svc = NULL;
+    size_t svc_len = 0;
+    uint64_t gone = 0;
+    out[0] = '\0';
+    int rc = store_get(txn, store_db(st, NODEDB_SERVICES), id, strlen(id), &v);
+    if (!rc) {
+        rc = pbscan_varint(v.mv_data, v.mv_size, REPLICA_REC_WITHDRAWN, &gone);
+        rc = rc == REFNET_ENOTFOUND ? 0 : rc;
+    }
+    if (!rc && gone)
+        rc = REFNET_ENOTFOUND;
+    if (!rc)
+        rc = pbscan_bytes(v.mv_data, v.mv_size, REPLICA_REC_SERVICE, &svc, &svc_len);
+    if (!rc)
+        rc = pbscan_string(svc, svc_len, REPLICA_SVC_NAME, out, cap);
+    return rc;
 }
 
 /* Calls `visit` with every live record; stops at the first non-zero return. Records that do

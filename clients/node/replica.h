@@ -46,6 +46,11 @@ int replica_head(MDB_txn *txn, const store_t *st, uint64_t *out);
  * Refnet__DirRecord with its service set), REFNET_ENOTFOUND when unknown or withdrawn, or
  * REFNET_EDECODE / REFNET_ESTORAGE. */
 int replica_get(MDB_txn *txn, const store_t *st, const char *id, pbuf_t **out);
+/* Copies the name of live service `id` into out (`cap` bytes, NUL-terminated), read from its
+ * record in place (no decoding: every received handoff names its service). Returns 0,
+ * REFNET_ENOTFOUND when unknown or withdrawn, REFNET_ETOOLARGE when the name does not fit, or
+ * REFNET_EDECODE / REFNET_ESTORAGE; out is "" unless 0. */
+int replica_service_name(MDB_txn *txn, const store_t *st, const char *id, char *out, size_t cap);
 /* Counts the live (not withdrawn) services (from the index's counter when it is built). */
 int replica_count(MDB_txn *txn, const store_t *st, size_t *out);
 

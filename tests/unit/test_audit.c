@@ -220,6 +220,46 @@ test_rehashed(void **state)
     nfx_destroy(&fx);
 }
 
+/* Each entry is stored as protobuf-c encodes it (packed once, the hash field appended), its
+ * hash covers that encoding with the hash empty, and it chains on the previous entry's hash. */
+static void
+test_stored_encoding(void **state)
+{
+    (void)state;
+    uint8_t buf[1024], prev[AUDIT_HASH_LEN] = { 0 }, hash[AUDIT_HASH_LEN];
+    nfx_t *fx = nfx_new();
+    t_fill(fx);
+    for (uint64_t seq = 1; seq <= T_ENTRIES; seq++) {
+        size_t len = t_raw_get(fx, seq, buf, sizeof buf);
+        pbuf_t *pb = NULL;
+        assert_int_equal(pbuf_unpack(&pb, &refnet__audit_entry__descriptor, buf, len, sizeof buf),
+                         0);
+        Refnet__AuditEntry e = *(const Refnet__AuditEntry *)pbuf_msg(pb);
+        uint8_t *bytes = NULL;
+        size_t blen = 0;
+        pbuf_pack(&e.base, &bytes, &blen);
+        assert_int_equal(blen, len);
+        assert_memory_equal(bytes, buf, len);
+        free(bytes);
+        assert_int_equal(e.seq, seq);
+        assert_int_equal(e.hash.len, AUDIT_HASH_LEN);
+        if (seq == 1) {
+            assert_int_equal(e.prev_hash.len, 0);
+        } else {
+            assert_int_equal(e.prev_hash.len, AUDIT_HASH_LEN);
+            assert_memory_equal(e.prev_hash.data, prev, AUDIT_HASH_LEN);
+        }
+        memcpy(prev, e.hash.data, AUDIT_HASH_LEN);
+        e.hash.len = 0;
+        pbuf_pack(&e.base, &bytes, &blen);
+        crypto_generichash(hash, sizeof hash, bytes, blen, NULL, 0);
+        free(bytes);
+        assert_memory_equal(hash, prev, AUDIT_HASH_LEN);
+        pbuf_destroy(&pb);
+    }
+    nfx_destroy(&fx);
+}
+
 static void
 test_names(void **state)
 {
@@ -248,7 +288,7 @@ main(void)
         cmocka_unit_test(test_chain_verifies), cmocka_unit_test(test_altered),
         cmocka_unit_test(test_removed),        cmocka_unit_test(test_swapped),
         cmocka_unit_test(test_garbage),        cmocka_unit_test(test_rehashed),
-        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_names),          cmocka_unit_test(test_stored_encoding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

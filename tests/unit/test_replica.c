@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "refnet_error.h"
+#include "wire.h"
 
 static nfx_service_t
 svc(const char *id, const char *agency, const char *name)
@@ -56,6 +57,13 @@ test_apply_in_order_advances_head(void **state)
     assert_int_equal(replica_get(txn, fx->st, "b", &pb), 0);
     assert_string_equal(((Refnet__DirRecord *)pbuf_msg(pb))->agency, "lighthouse");
     assert_int_equal(((Refnet__DirRecord *)pbuf_msg(pb))->seq, 2);
+    /* The name read in place is the decoded record's. */
+    char name[WIRE_MAX_NAME + 1], tiny[1];
+    assert_int_equal(replica_service_name(txn, fx->st, "b", name, sizeof name), 0);
+    assert_string_equal(name, ((Refnet__DirRecord *)pbuf_msg(pb))->service->name);
+    assert_int_equal(replica_service_name(txn, fx->st, "b", tiny, sizeof tiny), REFNET_ETOOLARGE);
+    assert_int_equal(replica_service_name(txn, fx->st, "zz", name, sizeof name), REFNET_ENOTFOUND);
+    assert_string_equal(name, "");
     pbuf_destroy(&pb);
     store_abort(&txn);
     nfx_destroy(&fx);
@@ -124,7 +132,9 @@ test_tombstones(void **state)
     assert_int_equal(nfx_apply_withdraw(txn, fx->st, 2, "a", "harbor", &res), 0);
     assert_true(res.changed);
     pbuf_t *pb = NULL;
+    char name[WIRE_MAX_NAME + 1];
     assert_int_equal(replica_get(txn, fx->st, "a", &pb), REFNET_ENOTFOUND);
+    assert_int_equal(replica_service_name(txn, fx->st, "a", name, sizeof name), REFNET_ENOTFOUND);
     size_t n = 9;
     assert_int_equal(replica_count(txn, fx->st, &n), 0);
     assert_int_equal(n, 0);
@@ -135,6 +145,8 @@ test_tombstones(void **state)
     /* A later publish brings it back. */
     assert_int_equal(nfx_apply_service(txn, fx->st, 3, &a, &res), 0);
     assert_int_equal(replica_get(txn, fx->st, "a", &pb), 0);
+    assert_int_equal(replica_service_name(txn, fx->st, "a", name, sizeof name), 0);
+    assert_string_equal(name, ((Refnet__DirRecord *)pbuf_msg(pb))->service->name);
     pbuf_destroy(&pb);
     replica_query_t q = { .limit = 10 };
     replica_result_t r = { 0 };
