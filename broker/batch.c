@@ -93,6 +93,14 @@ batch_kick(batch_t *self, const char *agency, uint32_t acked)
 }
 
 void
+batch_kick_receipts(batch_t *self, const char *agency)
+{
+    batch_entry_t *e = batch_push(self, BATCH_KICK);
+    snprintf(e->agency, sizeof e->agency, "%s", agency);
+    e->receipts = true;
+}
+
+void
 batch_stored(batch_t *self, const char *sender, const char *to, const uint8_t *msg_id)
 {
     batch_entry_t *e = batch_push(self, BATCH_STORED);

@@ -10,7 +10,9 @@
  * Entries:
  *   BATCH_REPLY   a frame for one peer (by routing id); `durable` when it reports a write
  *   BATCH_FANOUT  a DirUpdate frame for every online agency
- *   BATCH_KICK    an agency has new mail (or a freed window): run its delivery pump
+ *   BATCH_KICK    an agency has new mail (or a freed window): run its delivery pump; for
+ *                 new receipts, `receipts` is set and they may leave before the commit
+ *                 (broker.c, broker_early_receipts)
  *   BATCH_STORED  a mail of the pair (sender `agency`, recipient `to`) was stored: if the
  *                 commit fails it was not, and the pair must be held in order (pairhold.h)
  *
@@ -42,6 +44,7 @@ typedef struct {
     uint64_t seq;                    /* FANOUT: directory sequence number */
     char agency[WIRE_MAX_IDENT + 1]; /* KICK: agency to pump; STORED: the sender */
     uint32_t acked;                  /* KICK: in-flight deliveries the commit acknowledged */
+    bool receipts;                   /* KICK: for receipts queued by an acknowledgement */
     char to[WIRE_MAX_IDENT + 1];     /* STORED: the recipient (the msg_id is in `ref`) */
 } batch_entry_t;
 
@@ -65,6 +68,8 @@ void batch_reply(batch_t *self,
 void batch_fanout(batch_t *self, uint8_t **frame, size_t len, uint64_t seq);
 /* Appends a delivery kick for `agency`, counting `acked` freed window slots. */
 void batch_kick(batch_t *self, const char *agency, uint32_t acked);
+/* Appends a delivery kick for `agency`, which has new receipts. */
+void batch_kick_receipts(batch_t *self, const char *agency);
 
 /* Appends a note that mail `msg_id` (UID_MSGID_LEN bytes) from `sender` to `to` was stored. */
 void batch_stored(batch_t *self, const char *sender, const char *to, const uint8_t *msg_id);

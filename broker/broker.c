@@ -589,19 +589,96 @@ broker_apply_batch(broker_t *self, size_t n, uint64_t now_ms)
     return txn;
 }
 
-/* Drains up to BROKER_BATCH frames into one write transaction, commits it (synced), then
- * sends what depended on it. */
+/* Whether the first `n` slots hold a Hello or a DirSync: requests whose answer must reach
+ * their session before anything else is pumped to it. */
+static bool
+broker_group_opens_session(const broker_t *self, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const broker_slot_t *slot = &self->slots[i];
+        if (!slot->pb)
+            continue;
+        Refnet__Envelope__BodyCase body = ((const Refnet__Envelope *)pbuf_msg(slot->pb))->body_case;
+        if (body == REFNET__ENVELOPE__BODY_HELLO || body == REFNET__ENVELOPE__BODY_SYNC)
+            return true;
+    }
+    return false;
+}
+
+/* Whether the group stored mail for `agency` from another agency (BATCH_STORED entries). */
+static bool
+broker_stored_for(broker_t *self, const char *agency)
+{
+    for (size_t i = 0; i < batch_mark(self->batch); i++) {
+        const batch_entry_t *e = batch_at(self->batch, i);
+        if (e->kind == BATCH_STORED && strcmp(e->to, agency) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Sends the receipts the group made before its commit, as `txn` sees them. What a receipt
+ * reports is true already: the recipient committed the message before acknowledging it. If
+ * the commit is lost, the message is still queued, so the broker delivers it again, the
+ * recipient drops the duplicate by its msg_id and acknowledges it again, and the sender gets a
+ * second receipt for it, which changes nothing (a handoff's delivery time is set once); the
+ * sender's ack of the lost receipt mail is a stray ack. This leaves two synced commits between
+ * a message and its receipt: the broker storing it and the recipient applying it.
+ * Only receipt mail leaves early: a peer for which the group stored other mail is left to the
+ * pump (mail is delivered only once stored). Nothing leaves early in a group that opens a
+ * session (a new connection, a Hello, a DirSync), so that a session's Welcome comes first.
+ * `sessions` is presence_sessions() before the group was read. Returns whether any went. */
+static bool
+broker_early_receipts(
+    broker_t *self, MDB_txn *txn, size_t n, size_t sessions, uint64_t now_ms, uint64_t mono)
+{
+    if (presence_sessions(self->presence) != sessions || broker_group_opens_session(self, n))
+        return false;
+    const pump_ctx_t pctx = broker_pump_ctx(self);
+    size_t sent = 0;
+    for (size_t i = 0; i < batch_mark(self->batch); i++) {
+        const batch_entry_t *e = batch_at(self->batch, i);
+        presence_peer_t *peer =
+            e->kind == BATCH_KICK && e->receipts ? presence_get(self->presence, e->agency) : NULL;
+        if (peer && !broker_stored_for(self, e->agency))
+            sent += pump_peer_in(&pctx, peer, txn, now_ms, mono);
+    }
+    self->counters.early_deliveries += sent;
+    return sent > 0;
+}
+
+/* The commit of a group whose receipts left early failed: their peers' deliveries start over
+ * from what is stored (the receipts they got name an acknowledgement the broker lost; the
+ * recipient acknowledges again when the message comes back). */
+static void
+broker_early_undo(broker_t *self, uint64_t mono)
+{
+    for (size_t i = 0; i < batch_mark(self->batch); i++) {
+        const batch_entry_t *e = batch_at(self->batch, i);
+        presence_peer_t *peer =
+            e->kind == BATCH_KICK && e->receipts ? presence_get(self->presence, e->agency) : NULL;
+        if (peer && peer->rid_len)
+            presence_restart(peer, mono);
+    }
+}
+
+/* Drains up to BROKER_BATCH frames into one write transaction, sends the receipts it made,
+ * commits it (synced), then sends what depended on the commit. */
 static void
 broker_batch(broker_t *self)
 {
     uint64_t now_ms = clock_now_ms(), mono = clock_mono_ms();
     const counters_t before = self->counters;
+    size_t sessions = presence_sessions(self->presence);
     int rc = 0;
     size_t n = broker_receive(self, now_ms, mono);
     MDB_txn *txn = broker_apply_batch(self, n, now_ms);
     if (txn) {
+        bool early = broker_early_receipts(self, txn, n, sessions, now_ms, mono);
         rc = store_commit(&txn);
         self->counters.commits++;
+        if (rc && early)
+            broker_early_undo(self, mono);
         if (rc) {
             counters_undo_writes(&self->counters, &before);
             self->counters.commit_failures++;

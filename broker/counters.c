@@ -19,10 +19,12 @@ counters_log(const counters_t *c)
              " commit_failures=%" PRIu64 " peer_busy=%" PRIu64 " peer_gone=%" PRIu64
              " admin_requests=%" PRIu64 " admin_refused=%" PRIu64 " shuns=%" PRIu64
              " shunned_frames=%" PRIu64 " key_rotations=%" PRIu64 " revocations=%" PRIu64
-             " replays=%" PRIu64 " batches_in=%" PRIu64 " batches_out=%" PRIu64,
+             " replays=%" PRIu64 " batches_in=%" PRIu64 " batches_out=%" PRIu64
+             " early_deliveries=%" PRIu64,
              c->dir_changes, c->dir_updates, c->commits, c->commit_failures, c->peer_busy,
              c->peer_gone, c->admin_requests, c->admin_refused, c->shuns, c->shunned_frames,
-             c->key_rotations, c->revocations, c->replays, c->batches_in, c->batches_out);
+             c->key_rotations, c->revocations, c->replays, c->batches_in, c->batches_out,
+             c->early_deliveries);
 }
 
 void

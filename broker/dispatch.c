@@ -514,7 +514,7 @@ dispatch_receipts(const dispatch_ctx_t *ctx,
         if (rc)
             return rc;
         ctx->counters->receipts += k;
-        batch_kick(ctx->batch, sender, 0);
+        batch_kick_receipts(ctx->batch, sender);
     }
     return 0;
 }

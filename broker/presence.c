@@ -14,6 +14,7 @@ struct presence {
     presence_peer_t **peers;
     size_t n;
     size_t cap;
+    size_t sessions; /* sessions started by presence_touch */
 };
 
 presence_t *
@@ -90,6 +91,7 @@ presence_touch(presence_t *self,
         peer->syncing = false;
         peer->snapshot = false;
         presence_restart(peer, mono);
+        self->sessions++;
     }
     peer->last_seen_ms = now_ms;
     peer->last_seen_mono = mono;
@@ -129,6 +131,12 @@ presence_acked(presence_peer_t *peer, uint32_t n, uint64_t mono)
     peer->inflight = n >= peer->inflight ? 0 : peer->inflight - n;
     peer->progress_mono = mono;
     peer->pending = true;
+}
+
+size_t
+presence_sessions(const presence_t *self)
+{
+    return self->sessions;
 }
 
 size_t

@@ -77,6 +77,9 @@ void presence_restart(presence_peer_t *peer, uint64_t mono);
 /* Records `n` in-flight deliveries acknowledged. */
 void presence_acked(presence_peer_t *peer, uint32_t n, uint64_t mono);
 
+/* The number of sessions presence_touch has started (a new routing id for an agency). */
+size_t presence_sessions(const presence_t *self);
+
 /* Iteration in no particular order: the number of peers, and peer i (borrowed). */
 size_t presence_size(const presence_t *self);
 presence_peer_t *presence_at(presence_t *self, size_t i);

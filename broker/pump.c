@@ -274,6 +274,17 @@ pump_peer(const pump_ctx_t *ctx, presence_peer_t *peer, uint64_t now_ms, uint64_
         peer->pending = peer->rid_len > 0;
 }
 
+size_t
+pump_peer_in(
+    const pump_ctx_t *ctx, presence_peer_t *peer, MDB_txn *txn, uint64_t now_ms, uint64_t mono)
+{
+    uint64_t before = ctx->counters->delivered;
+    if (peer->rid_len == 0 || peer->syncing)
+        return 0;
+    (void)pump_deliver(ctx, peer, txn, now_ms, mono);
+    return (size_t)(ctx->counters->delivered - before);
+}
+
 bool
 pump_all(const pump_ctx_t *ctx, uint64_t now_ms, uint64_t mono)
 {

@@ -45,6 +45,12 @@ typedef struct {
 /* Runs the pending work of `peer` at wall time `now_ms` (for TTLs) and monotonic time `mono`
  * (for the redelivery timer); clears peer->pending when nothing is left to send. */
 void pump_peer(const pump_ctx_t *ctx, presence_peer_t *peer, uint64_t now_ms, uint64_t mono);
+/* Delivers what `peer`'s mailbox holds after its cursor as `txn` (a write transaction not yet
+ * committed) sees it, within its window; nothing while it is catching up on the directory.
+ * Returns the number of deliveries sent. broker.c sends receipts this way before their commit
+ * (see broker_early_receipts). */
+size_t pump_peer_in(
+    const pump_ctx_t *ctx, presence_peer_t *peer, MDB_txn *txn, uint64_t now_ms, uint64_t mono);
 /* Runs pump_peer for every peer with pending work. Returns true when some work is still
  * pending afterwards (a pipe was full, or a catch-up continues). */
 bool pump_all(const pump_ctx_t *ctx, uint64_t now_ms, uint64_t mono);

@@ -205,8 +205,11 @@ test_mail_store_deliver_ack_receipt(void **state)
     assert_string_equal(r->handoff_id, HANDOFF);
     send_ack(s1, ENV(pb)->msg_id.data);
     pbuf_destroy(&pb);
-    /* No second delivery of the resent message. */
+    /* No second delivery of the resent message, nor of the receipt, which left before the
+     * commit of the Ack (broker_early_receipts) and is not sent again once it is stored. */
     assert_null(recv_body(s2, REFNET__ENVELOPE__BODY_MAIL, QUIET_MS));
+    assert_null(recv_body(s1, REFNET__ENVELOPE__BODY_MAIL, QUIET_MS));
+    assert_int_equal(broker_counters(c->broker)->early_deliveries, 1);
 
     /* The receiver accepts; the broker lets it through to the sender. */
     send_handoff(s2, "a1", NULL, REFNET__HANDOFF_STATUS__HANDOFF_STATUS_ACCEPTED, NULL, id);

@@ -77,12 +77,12 @@ test_log_names_every_counter(void **state)
 {
     (void)state;
     static const char *const names[] = {
-        "frames",        "bad_frames",      "refused",        "forbidden",     "stored",
-        "duplicates",    "queue_full",      "delivered",      "redelivered",   "acked",
-        "stray_acks",    "receipts",        "expired",        "dir_changes",   "dir_updates",
-        "commits",       "commit_failures", "peer_busy",      "peer_gone",     "admin_requests",
-        "admin_refused", "shuns",           "shunned_frames", "key_rotations", "revocations",
-        "replays",       "batches_in",      "batches_out",
+        "frames",        "bad_frames",      "refused",        "forbidden",        "stored",
+        "duplicates",    "queue_full",      "delivered",      "redelivered",      "acked",
+        "stray_acks",    "receipts",        "expired",        "dir_changes",      "dir_updates",
+        "commits",       "commit_failures", "peer_busy",      "peer_gone",        "admin_requests",
+        "admin_refused", "shuns",           "shunned_frames", "key_rotations",    "revocations",
+        "replays",       "batches_in",      "batches_out",    "early_deliveries",
     };
     assert_int_equal(sizeof names / sizeof names[0], sizeof(counters_t) / sizeof(uint64_t));
     counters_t c;
