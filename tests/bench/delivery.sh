@@ -16,10 +16,10 @@
 #            i.e. after the broker's synced commit, the receiver's synced commit and its ack;
 #   8->8     the same with 8 receiving refnet-nodes;
 #   latency  one sending agency, one message in flight: p50/p99 from send to receipt.
-# Each refnet run gets a new network (broker and receiving nodes with empty stores), so the
-# runs are alike. It prints every run and a table of medians: messages/s, p50/p99, refnet as a
-# share of the hop, and CPU time per message of each party (which, unlike rates, does not
-# depend on what else the machine's cores are doing).
+# Each refnet run gets a new network (broker and receiving nodes with empty stores, the file
+# system synced once it is up), so the runs are alike. It prints every run and a table of
+# medians: messages/s, p50/p99, refnet as a share of the hop, and CPU time per message of each
+# party (which, unlike rates, does not depend on what else the machine's cores are doing).
 #
 # Everything binds 127.0.0.1 or ipc inside one temporary folder (removed at the end unless
 # --keep). Every daemon started is stopped by its pid; every wait and every run is bounded.
@@ -264,6 +264,9 @@ start_network() {
     for ((i = 1; i <= nrecv; i++)); do
         wait_until 20 "service svc-r$i in the directory" node_has_service "$T/net$NET/r$i" "svc-r$i"
     done
+    # What the previous run left for the kernel to write back must not compete with this run's
+    # synced commits.
+    sync
 }
 
 # check_receivers: a receiving node acknowledges (and so receipts) a handoff it refused too, so
