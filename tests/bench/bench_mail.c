@@ -9,7 +9,8 @@
  * in one zmq_poll loop: each keeps --window handoff requests in flight, addressed to the --to
  * targets in turn (real refnet-nodes that published those services), until --count of its
  * messages have come back as receipts, i.e. were committed by the broker, delivered, committed
- * by the receiving node and acknowledged. Each handoff carries a person packet sealed for its
+ * by the receiving node and acknowledged (the broker sends a receipt as it applies the ack,
+ * before its own commit of the ack). Each handoff carries a person packet sealed for its
  * receiving agency with the sending folder's sealing key, which the receiving node opens. The
  * clock starts once every agency has its Welcome and the verified sealing keys of the targets.
  * Mail goes out in Batch frames when the broker takes them, unless --no-batch.

@@ -321,4 +321,4 @@ printf '\nRuns (msg/s): refnet 8->1 %s | 8->8 %s | RabbitMQ 8->1 %s | 8->8 %s\n'
     "$(values rabbitmq "8->1" rate | paste -sd' ' -)" \
     "$(values rabbitmq "8->8" rate | paste -sd' ' -)"
 echo "refnet counts a message at its sender's receipt (broker commit, delivery, receiver commit,"
-echo "ack, broker commit of the ack); RabbitMQ at publisher confirm plus consumer ack."
+echo "ack; the receipt leaves as the ack is applied); RabbitMQ at publisher confirm plus consumer ack."
