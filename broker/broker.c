@@ -605,16 +605,37 @@ broker_group_opens_session(const broker_t *self, size_t n)
     return false;
 }
 
-/* Whether the group stored mail for `agency` from another agency (BATCH_STORED entries). */
-static bool
-broker_stored_for(broker_t *self, const char *agency)
+/* The peers a group's receipts are for (at most BROKER_EARLY_PEERS, each once), and whether
+ * the group also stored other mail for them. */
+typedef struct {
+    presence_peer_t *peer[BROKER_EARLY_PEERS];
+    bool stored[BROKER_EARLY_PEERS];
+    size_t n;
+} broker_early_t;
+
+static void
+broker_early_collect(broker_t *self, broker_early_t *out)
 {
-    for (size_t i = 0; i < batch_mark(self->batch); i++) {
+    size_t entries = batch_mark(self->batch);
+    out->n = 0;
+    for (size_t i = 0; i < entries && out->n < BROKER_EARLY_PEERS; i++) {
         const batch_entry_t *e = batch_at(self->batch, i);
-        if (e->kind == BATCH_STORED && strcmp(e->to, agency) == 0)
-            return true;
+        presence_peer_t *peer =
+            e->kind == BATCH_KICK && e->receipts ? presence_get(self->presence, e->agency) : NULL;
+        bool seen = false;
+        for (size_t j = 0; peer && j < out->n && !seen; j++)
+            seen = out->peer[j] == peer;
+        if (peer && !seen) {
+            out->stored[out->n] = false;
+            out->peer[out->n++] = peer;
+        }
     }
-    return false;
+    for (size_t i = 0; i < entries && out->n > 0; i++) {
+        const batch_entry_t *e = batch_at(self->batch, i);
+        for (size_t j = 0; e->kind == BATCH_STORED && j < out->n; j++)
+            if (strcmp(out->peer[j]->agency, e->to) == 0)
+                out->stored[j] = true;
+    }
 }
 
 /* Sends the receipts the group made before its commit, as `txn` sees them. What a receipt
@@ -632,17 +653,15 @@ static bool
 broker_early_receipts(
     broker_t *self, MDB_txn *txn, size_t n, size_t sessions, uint64_t now_ms, uint64_t mono)
 {
+    broker_early_t early;
+    size_t sent = 0;
     if (presence_sessions(self->presence) != sessions || broker_group_opens_session(self, n))
         return false;
+    broker_early_collect(self, &early);
     const pump_ctx_t pctx = broker_pump_ctx(self);
-    size_t sent = 0;
-    for (size_t i = 0; i < batch_mark(self->batch); i++) {
-        const batch_entry_t *e = batch_at(self->batch, i);
-        presence_peer_t *peer =
-            e->kind == BATCH_KICK && e->receipts ? presence_get(self->presence, e->agency) : NULL;
-        if (peer && !broker_stored_for(self, e->agency))
-            sent += pump_peer_in(&pctx, peer, txn, now_ms, mono);
-    }
+    for (size_t j = 0; j < early.n; j++)
+        if (!early.stored[j])
+            sent += pump_peer_in(&pctx, early.peer[j], txn, now_ms, mono);
     self->counters.early_deliveries += sent;
     return sent > 0;
 }

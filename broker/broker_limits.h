@@ -54,6 +54,11 @@
  * 55,000 messages/s (the broker's commits per second fell fourfold); 8192 gave no more. */
 #define BROKER_BATCH 4096
 
+/* Agencies a group commit's receipts may go to before its commit (broker_early_receipts); the
+ * receipts of any more wait for the commit, as all did before. A group's Acks come from the
+ * agencies it read, and receipts go to those agencies' senders. */
+#define BROKER_EARLY_PEERS 64
+
 /* Frames answered per loop iteration on the admin socket: admin requests scan whole databases,
  * so a burst of them must not starve the agencies. */
 #define BROKER_ADMIN_BATCH 8

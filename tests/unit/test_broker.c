@@ -227,6 +227,101 @@ test_mail_store_deliver_ack_receipt(void **state)
     zsock_destroy(&s2);
 }
 
+/* Encodes `env` under a new msg_id (`id`) into *frame, for send_batch. */
+static void
+encode_env(Refnet__Envelope *env, uint8_t id[16], uint8_t **frame, size_t *len)
+{
+    wire_stamp(env, id);
+    assert_int_equal(wire_encode(env, frame, len), 0);
+}
+
+static void
+encode_ack(const uint8_t *msg_id, uint8_t **frame, size_t *len)
+{
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    Refnet__Ack ack = REFNET__ACK__INIT;
+    ProtobufCBinaryData ids[1] = { { 16, (uint8_t *)msg_id } };
+    uint8_t id[16];
+    ack.n_msg_ids = 1;
+    ack.msg_ids = ids;
+    env.body_case = REFNET__ENVELOPE__BODY_ACK;
+    env.ack = &ack;
+    encode_env(&env, id, frame, len);
+}
+
+/* Receipts leave before their Ack's commit only when nothing else in the group must reach the
+ * sender first: not when the group stored other mail for it (that mail is delivered only once
+ * stored, and after the receipt queued before it), and not when the group holds a Hello (a
+ * session's Welcome comes before anything pumped to it). Both wait for the commit, in order. */
+static void
+test_receipts_wait_behind_stored_mail_and_hello(void **state)
+{
+    ctx_t *c = *state;
+    uint8_t id1[16], acc[16], hello_id[16];
+    uint8_t *frames[2];
+    size_t lens[2];
+    zsock_t *s2 = session(c, c->a2, "a2");
+    assert_int_equal(publish(s2, "beds", NULL), REFNET__STATUS__STATUS_OK);
+    zsock_t *s1 = session(c, c->a1, "a1");
+    send_handoff(s1, "a2", NULL, REFNET__HANDOFF_STATUS__HANDOFF_STATUS_REQUESTED, NULL, id1);
+    assert_int_equal(result_for(s1, id1, NULL, NULL), REFNET__STATUS__STATUS_OK);
+    pbuf_t *pb = recv_body(s2, REFNET__ENVELOPE__BODY_MAIL, WAIT_MS);
+    assert_non_null(pb);
+    pbuf_destroy(&pb);
+
+    /* a2 acknowledges and accepts in one Batch: a1's receipt and the acceptance, in order. */
+    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
+    Refnet__Mail mail = REFNET__MAIL__INIT;
+    Refnet__HandoffUpdate up = REFNET__HANDOFF_UPDATE__INIT;
+    up.handoff_id = (char *)HANDOFF;
+    up.service_id = (char *)"beds";
+    up.status = REFNET__HANDOFF_STATUS__HANDOFF_STATUS_ACCEPTED;
+    mail.to = (char *)"a1";
+    mail.content_case = REFNET__MAIL__CONTENT_HANDOFF;
+    mail.handoff = &up;
+    env.body_case = REFNET__ENVELOPE__BODY_MAIL;
+    env.mail = &mail;
+    encode_ack(id1, &frames[0], &lens[0]);
+    encode_env(&env, acc, &frames[1], &lens[1]);
+    send_batch(s2, frames, lens, 2);
+    free(frames[0]);
+    free(frames[1]);
+    pb = recv_body(s1, REFNET__ENVELOPE__BODY_MAIL, WAIT_MS);
+    assert_non_null(pb);
+    assert_int_equal(ENV(pb)->mail->content_case, REFNET__MAIL__CONTENT_RECEIPTS);
+    assert_memory_equal(ENV(pb)->mail->receipts->receipts[0]->msg_id.data, id1, 16);
+    send_ack(s1, ENV(pb)->msg_id.data);
+    pbuf_destroy(&pb);
+    pb = recv_body(s1, REFNET__ENVELOPE__BODY_MAIL, WAIT_MS);
+    assert_non_null(pb);
+    assert_int_equal(ENV(pb)->mail->content_case, REFNET__MAIL__CONTENT_HANDOFF);
+    assert_memory_equal(ENV(pb)->msg_id.data, acc, 16);
+    pbuf_destroy(&pb);
+    assert_int_equal(broker_counters(c->broker)->early_deliveries, 0);
+
+    /* a1 says Hello again and acknowledges the acceptance in one Batch: a2's receipt waits. */
+    Refnet__Envelope henv = REFNET__ENVELOPE__INIT;
+    Refnet__Hello hello = REFNET__HELLO__INIT;
+    henv.body_case = REFNET__ENVELOPE__BODY_HELLO;
+    henv.hello = &hello;
+    encode_env(&henv, hello_id, &frames[0], &lens[0]);
+    encode_ack(acc, &frames[1], &lens[1]);
+    send_batch(s1, frames, lens, 2);
+    free(frames[0]);
+    free(frames[1]);
+    pb = recv_body(s1, REFNET__ENVELOPE__BODY_WELCOME, WAIT_MS);
+    assert_non_null(pb);
+    pbuf_destroy(&pb);
+    pb = recv_body(s2, REFNET__ENVELOPE__BODY_MAIL, WAIT_MS);
+    assert_non_null(pb);
+    assert_int_equal(ENV(pb)->mail->content_case, REFNET__MAIL__CONTENT_RECEIPTS);
+    assert_memory_equal(ENV(pb)->mail->receipts->receipts[0]->msg_id.data, acc, 16);
+    pbuf_destroy(&pb);
+    assert_int_equal(broker_counters(c->broker)->early_deliveries, 0);
+    zsock_destroy(&s1);
+    zsock_destroy(&s2);
+}
+
 /* A mail refused after it began writing (here by the state machine: a second REQUESTED of one
  * handoff) cannot be undone alone in the batch's transaction: the broker applies the batch
  * again, each request in a child transaction (broker.c). Whether the frames share a batch or
@@ -613,6 +708,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_mail_store_deliver_ack_receipt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusal_after_writes_keeps_other_outcomes, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_receipts_wait_behind_stored_mail_and_hello, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_offline_recipient_reconnect_and_restart, setup,
                                         teardown),

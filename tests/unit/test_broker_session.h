@@ -139,6 +139,23 @@ send_env(zsock_t *s, Refnet__Envelope *env, uint8_t msg_id[16])
     free(frame);
 }
 
+/* Sends the `n` encoded envelopes as one Batch frame: one group commit applies them all. */
+static inline void
+send_batch(zsock_t *s, uint8_t **frames, const size_t *lens, size_t n)
+{
+    wire_batch_t b;
+    uint8_t *out = NULL;
+    size_t len = 0;
+    wire_batch_init(&b);
+    for (size_t i = 0; i < n; i++) {
+        assert_true(wire_batch_fits(&b, lens[i], WIRE_MAX_FRAME));
+        wire_batch_add(&b, frames[i], lens[i]);
+    }
+    assert_int_equal(wire_batch_encode(&b, NULL, &out, &len), 0);
+    assert_int_equal(zmq_send(zsock_resolve(s), out, len, 0), (int)len);
+    free(out);
+}
+
 /* Receives envelopes until one with `body` arrives (others are skipped) or `ms` pass. */
 static inline pbuf_t *
 recv_body(zsock_t *s, Refnet__Envelope__BodyCase body, int ms)

@@ -51,23 +51,6 @@ encode_mail(int i, uint8_t id[16], uint8_t **frame, size_t *len)
     assert_int_equal(wire_encode(&env, frame, len), 0);
 }
 
-/* Sends the `n` frames as one Batch frame. */
-static void
-send_batch(zsock_t *s, uint8_t **frames, const size_t *lens, size_t n)
-{
-    wire_batch_t b;
-    uint8_t *out = NULL;
-    size_t len = 0;
-    wire_batch_init(&b);
-    for (size_t i = 0; i < n; i++) {
-        assert_true(wire_batch_fits(&b, lens[i], WIRE_MAX_FRAME));
-        wire_batch_add(&b, frames[i], lens[i]);
-    }
-    assert_int_equal(wire_batch_encode(&b, NULL, &out, &len), 0);
-    assert_int_equal(zmq_send(zsock_resolve(s), out, len, 0), (int)len);
-    free(out);
-}
-
 /* What arrived on a socket within a time limit: the envelopes in order, and how many frames
  * carried them and how many of those were Batch frames. */
 typedef struct {
