@@ -227,28 +227,6 @@ test_mail_store_deliver_ack_receipt(void **state)
     zsock_destroy(&s2);
 }
 
-/* Encodes `env` under a new msg_id (`id`) into *frame, for send_batch. */
-static void
-encode_env(Refnet__Envelope *env, uint8_t id[16], uint8_t **frame, size_t *len)
-{
-    wire_stamp(env, id);
-    assert_int_equal(wire_encode(env, frame, len), 0);
-}
-
-static void
-encode_ack(const uint8_t *msg_id, uint8_t **frame, size_t *len)
-{
-    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
-    Refnet__Ack ack = REFNET__ACK__INIT;
-    ProtobufCBinaryData ids[1] = { { 16, (uint8_t *)msg_id } };
-    uint8_t id[16];
-    ack.n_msg_ids = 1;
-    ack.msg_ids = ids;
-    env.body_case = REFNET__ENVELOPE__BODY_ACK;
-    env.ack = &ack;
-    encode_env(&env, id, frame, len);
-}
-
 /* Receipts leave before their Ack's commit only when nothing else in the group must reach the
  * sender first: not when the group stored other mail for it (that mail is delivered only once
  * stored, and after the receipt queued before it), and not when the group holds a Hello (a

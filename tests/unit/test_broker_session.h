@@ -128,13 +128,20 @@ connect_as(ctx_t *c, zcert_t *cert, const char *endpoint)
     return s;
 }
 
+/* Encodes `env` under a new msg_id (`msg_id`) into *frame (caller frees). */
+static inline void
+encode_env(Refnet__Envelope *env, uint8_t msg_id[16], uint8_t **frame, size_t *len)
+{
+    wire_stamp(env, msg_id);
+    assert_int_equal(wire_encode(env, frame, len), 0);
+}
+
 static inline void
 send_env(zsock_t *s, Refnet__Envelope *env, uint8_t msg_id[16])
 {
     uint8_t *frame = NULL;
     size_t len = 0;
-    wire_stamp(env, msg_id);
-    assert_int_equal(wire_encode(env, &frame, &len), 0);
+    encode_env(env, msg_id, &frame, &len);
     assert_int_equal(zmq_send(zsock_resolve(s), frame, len, 0), (int)len);
     free(frame);
 }
@@ -288,8 +295,9 @@ send_handoff(zsock_t *s,
     send_env(s, &env, id);
 }
 
+/* Encodes an Ack of `msg_id` into *frame (caller frees). */
 static inline void
-send_ack(zsock_t *s, const uint8_t *msg_id)
+encode_ack(const uint8_t *msg_id, uint8_t **frame, size_t *len)
 {
     Refnet__Envelope env = REFNET__ENVELOPE__INIT;
     Refnet__Ack ack = REFNET__ACK__INIT;
@@ -299,7 +307,17 @@ send_ack(zsock_t *s, const uint8_t *msg_id)
     ack.msg_ids = ids;
     env.body_case = REFNET__ENVELOPE__BODY_ACK;
     env.ack = &ack;
-    send_env(s, &env, id);
+    encode_env(&env, id, frame, len);
+}
+
+static inline void
+send_ack(zsock_t *s, const uint8_t *msg_id)
+{
+    uint8_t *frame = NULL;
+    size_t len = 0;
+    encode_ack(msg_id, &frame, &len);
+    assert_int_equal(zmq_send(zsock_resolve(s), frame, len, 0), (int)len);
+    free(frame);
 }
 
 /* Waits for the Results answering the `n` ids; sets st[i] to each status (-1: none came). */

@@ -47,8 +47,7 @@ encode_mail(int i, uint8_t id[16], uint8_t **frame, size_t *len)
     mail.handoff = &up;
     env.body_case = REFNET__ENVELOPE__BODY_MAIL;
     env.mail = &mail;
-    wire_stamp(&env, id);
-    assert_int_equal(wire_encode(&env, frame, len), 0);
+    encode_env(&env, id, frame, len);
 }
 
 /* What arrived on a socket within a time limit: the envelopes in order, and how many frames
