@@ -10,6 +10,8 @@ refnet_unit_test(NAME test_broker SOURCES test_broker.c LIBS refnet_broker_core 
 # test_broker enrols an agency through the real binary, as an operator would.
 add_dependencies(test_broker refnet-broker)
 target_compile_definitions(test_broker PRIVATE REFNET_BROKER_BIN="$<TARGET_FILE:refnet-broker>")
+refnet_unit_test(NAME test_admin SOURCES test_admin.c
+                 LIBS refnet_broker_core Threads::Threads TIMEOUT 60)
 refnet_unit_test(NAME test_intake SOURCES test_intake.c
                  LIBS refnet_broker_core Threads::Threads TIMEOUT 60)
 refnet_unit_test(NAME test_batch SOURCES test_batch.c LIBS refnet_broker_core)

@@ -1,10 +1,10 @@
-/* Tests of the whole broker (broker, dispatch, pump, admin, bsock, setup): a real broker runs
+/* Tests of the whole broker (broker, dispatch, pump, setup): a real broker runs
  * in a thread on a free loopback port, and agencies talk to it through CURVE DEALER sockets,
  * exactly as refnet-node does. Covers the handshake of enrolled and unenrolled keys, enrolment
  * while running (through the real `refnet-broker enroll` binary), directory fan-out and
  * catch-up, ownership, mail store/deliver/ack/receipt, refusals, bad frames and the Bye past
- * the bad-frame threshold, the refusal of person data in clear, redelivery, restart, and the
- * admin socket. */
+ * the bad-frame threshold, the refusal of person data in clear, redelivery, restart, and
+ * receipts before their Ack's commit. The admin socket has test_admin.c. */
 #include "test_broker_session.h"
 
 #include <pthread.h>
@@ -501,81 +501,6 @@ test_unsealed_person_data_is_refused(void **state)
     zsock_destroy(&s1);
 }
 
-/* ---- admin -------------------------------------------------------------------------------- */
-
-static pbuf_t *
-admin_ask(ctx_t *c, zcert_t *cert, Refnet__AdminOp op)
-{
-    char sock[PATH_MAX_LEN], ep[PATH_MAX_LEN + 8];
-    assert_int_equal(path_join(sock, sizeof sock, c->dir, "admin.sock"), 0);
-    snprintf(ep, sizeof ep, "ipc://%s", sock);
-    zsock_t *s = connect_as(c, cert, ep);
-    Refnet__Envelope env = REFNET__ENVELOPE__INIT;
-    Refnet__AdminRequest req = REFNET__ADMIN_REQUEST__INIT;
-    uint8_t id[16];
-    req.op = op;
-    env.body_case = REFNET__ENVELOPE__BODY_ADMIN_REQUEST;
-    env.admin_request = &req;
-    send_env(s, &env, id);
-    pbuf_t *pb = recv_body(s, REFNET__ENVELOPE__BODY_ADMIN_REPLY, WAIT_MS);
-    zsock_destroy(&s);
-    return pb;
-}
-
-static void
-test_admin_socket(void **state)
-{
-    ctx_t *c = *state;
-    zcert_t *admin = NULL;
-    uint8_t id[16];
-    assert_int_equal(keys_load(c->dir, "admin", &admin), 0);
-    zsock_t *s1 = session(c, c->a1, "a1");
-    zsock_t *s2 = session(c, c->a2, "a2");
-    assert_int_equal(publish(s2, "beds", NULL), REFNET__STATUS__STATUS_OK);
-    send_handoff(s1, "a2", NULL, REFNET__HANDOFF_STATUS__HANDOFF_STATUS_REQUESTED, NULL, id);
-    assert_int_equal(result_for(s1, id, NULL, NULL), REFNET__STATUS__STATUS_OK);
-    zsock_destroy(&s2);
-
-    pbuf_t *pb = admin_ask(c, admin, REFNET__ADMIN_OP__ADMIN_OP_NODES);
-    assert_non_null(pb);
-    const Refnet__AdminReply *r = ENV(pb)->admin_reply;
-    assert_int_equal(r->status, REFNET__STATUS__STATUS_OK);
-    assert_int_equal(r->n_agencies, 2);
-    assert_string_equal(r->agencies[0]->id, "a1");
-    assert_true(r->agencies[0]->online);
-    assert_true(r->agencies[0]->last_seen_ms > 0);
-    assert_string_equal(r->agencies[1]->id, "a2");
-    assert_int_equal(r->agencies[1]->queued, 1);
-    pbuf_destroy(&pb);
-
-    pb = admin_ask(c, admin, REFNET__ADMIN_OP__ADMIN_OP_FLOW);
-    assert_non_null(pb);
-    r = ENV(pb)->admin_reply;
-    assert_int_equal(r->status, REFNET__STATUS__STATUS_OK);
-    assert_int_equal(r->handoffs, 1);
-    assert_int_equal(r->n_flow, 1);
-    assert_string_equal(r->flow[0]->from, "a1");
-    assert_string_equal(r->flow[0]->to, "a2");
-    assert_int_equal(r->flow[0]->status, REFNET__HANDOFF_STATUS__HANDOFF_STATUS_REQUESTED);
-    pbuf_destroy(&pb);
-
-    /* An agency's key on the admin socket, and the admin key on the agency socket. */
-    pb = admin_ask(c, c->a1, REFNET__ADMIN_OP__ADMIN_OP_NODES);
-    assert_non_null(pb);
-    assert_int_equal(ENV(pb)->admin_reply->status, REFNET__STATUS__STATUS_FORBIDDEN);
-    assert_int_equal(ENV(pb)->admin_reply->n_agencies, 0);
-    pbuf_destroy(&pb);
-    zsock_t *as = connect_as(c, admin, c->endpoint);
-    send_hello(as);
-    pb = recv_body(as, REFNET__ENVELOPE__BODY_RESULT, WAIT_MS);
-    assert_non_null(pb);
-    assert_int_equal(ENV(pb)->result->status, REFNET__STATUS__STATUS_FORBIDDEN);
-    pbuf_destroy(&pb);
-    zsock_destroy(&as);
-    zsock_destroy(&s1);
-    zcert_destroy(&admin);
-}
-
 /* Sends a REQUESTED handoff for a new handoff id carrying a ~4 KiB sealed person packet (to
  * the broker sealed bytes are opaque, so random bytes of the right shape do). */
 static void
@@ -694,7 +619,6 @@ main(void)
         cmocka_unit_test_setup_teardown(test_bad_frames_are_answered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_frame_flood_is_shunned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unsealed_person_data_is_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_admin_socket, setup, teardown),
         cmocka_unit_test_setup_teardown(test_storage_full_is_answered_and_serving_goes_on, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_second_broker_on_same_folder_is_refused, setup,
