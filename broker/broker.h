@@ -10,7 +10,8 @@
  *     else in a child transaction of its own. A refused request leaves no trace: a refusal
  *     before a write needs no undoing, and a hot request that fails after writing makes the
  *     whole batch be applied again, a child transaction per request (broker.c). After the
- *     synced commit the replies, fan-out and deliveries queued meanwhile are sent (batch.h).
+ *     synced commit the replies, fan-out and deliveries queued meanwhile are sent (batch.h);
+ *     only the receipts an Ack made may leave just before it (broker_early_receipts).
  *     If the commit fails, each request that needed it is answered STATUS_STORAGE_FULL or
  *     STATUS_INTERNAL instead;
  *   - the sender of a frame is the agency whose key zauth authenticated (the frame's
