@@ -813,25 +813,34 @@ broker_expire(broker_t *self, uint64_t mono)
     broker_flush(self, 0, mono);
 }
 
-/* Forgets directory tombstones older than the retention (dirhub.h). */
+/* Forgets directory tombstones older than the retention (dirhub.h); catch-ups under way that
+ * still needed them start over as snapshots (pump_horizon_raised). */
 static void
 broker_compact(broker_t *self)
 {
+    const pump_ctx_t pctx = broker_pump_ctx(self);
     MDB_txn *txn = NULL;
     size_t removed = 0;
+    uint64_t horizon = 0;
     uint64_t now = clock_now_ms();
     uint64_t cutoff =
         now > self->cfg.tombstone_retention_ms ? now - self->cfg.tombstone_retention_ms : 0;
     int rc = store_begin(self->store, false, &txn);
     if (!rc)
         rc = dirhub_compact(self->store, txn, cutoff, BROKER_COMPACT_STEP, &removed);
+    if (!rc && removed)
+        rc = dirhub_horizon(self->store, txn, &horizon);
     if (!rc)
         rc = store_commit(&txn);
     store_abort(&txn);
-    if (rc)
+    if (rc) {
         log_error("compacting the directory failed: %s", refnet_strerror(rc));
-    else if (removed)
-        log_info("compaction forgot %zu directory tombstone(s) past retention", removed);
+        return;
+    }
+    if (!removed)
+        return;
+    log_info("compaction forgot %zu directory tombstone(s) past retention", removed);
+    (void)pump_horizon_raised(&pctx, horizon);
 }
 
 static void

@@ -298,6 +298,28 @@ pump_all(const pump_ctx_t *ctx, uint64_t now_ms, uint64_t mono)
     return more;
 }
 
+size_t
+pump_horizon_raised(const pump_ctx_t *ctx, uint64_t horizon)
+{
+    size_t restarted = 0;
+    for (size_t i = 0; i < presence_size(ctx->presence); i++) {
+        presence_peer_t *peer = presence_at(ctx->presence, i);
+        bool below = peer->snapshot ? peer->snap_begun && peer->snap_seq < horizon
+                                    : peer->sync_after < horizon;
+        if (peer->rid_len == 0 || !peer->syncing || !below)
+            continue;
+        log_info("pump: %s's directory catch-up needs what compaction forgot; it starts over "
+                 "as a snapshot",
+                 peer->agency);
+        peer->snapshot = true;
+        peer->snap_begun = false;
+        peer->snap_after[0] = '\0';
+        peer->pending = true;
+        restarted++;
+    }
+    return restarted;
+}
+
 void
 pump_fanout(const pump_ctx_t *ctx, const uint8_t *frame, size_t len, uint64_t seq)
 {

@@ -54,6 +54,11 @@ size_t pump_peer_in(
 /* Runs pump_peer for every peer with pending work. Returns true when some work is still
  * pending afterwards (a pipe was full, or a catch-up continues). */
 bool pump_all(const pump_ctx_t *ctx, uint64_t now_ms, uint64_t mono);
+/* Compaction raised the horizon to `horizon` (dirhub.h): a catch-up under way that still needs
+ * the log from below it (a log catch-up after a lower seq, or a snapshot whose tail starts
+ * lower) may miss a forgotten withdrawal, so it starts over as a snapshot of the directory as
+ * it is now, as dispatch's DirSync does for a new one. Returns how many were restarted. */
+size_t pump_horizon_raised(const pump_ctx_t *ctx, uint64_t horizon);
 /* Sends the DirUpdate `frame` (change `seq`) to every connected peer not in a catch-up. */
 void pump_fanout(const pump_ctx_t *ctx, const uint8_t *frame, size_t len, uint64_t seq);
 /* Restarts delivery from the head of the mailbox for peers that have deliveries in flight

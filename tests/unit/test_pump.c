@@ -199,6 +199,39 @@ test_catch_up_ends_at_head(void **state)
     assert_int_equal(got[2], 103); /* DirSyncDone{3} */
 }
 
+/* Compaction raising the horizon restarts, as a snapshot, every catch-up that still needs the
+ * log from below it, and only those. */
+static void
+test_raised_horizon_turns_catch_up_into_snapshot(void **state)
+{
+    ctx_t *c = *state;
+    presence_peer_t *b = presence_touch(c->presence, "b", (const uint8_t *)"peer2", 5, T0, 1);
+    presence_peer_t *d = presence_touch(c->presence, "d", (const uint8_t *)"peer3", 5, T0, 1);
+    c->peer->syncing = true; /* from the log, after 5 */
+    c->peer->sync_after = 5;
+    c->peer->pending = false;
+    b->syncing = true; /* from the log, after 20: needs nothing below 10 */
+    b->sync_after = 20;
+    d->syncing = true; /* a snapshot whose tail starts at 7 */
+    d->snapshot = true;
+    d->snap_begun = true;
+    d->snap_seq = 7;
+    snprintf(d->snap_after, sizeof d->snap_after, "%s", "s4");
+    assert_int_equal(pump_horizon_raised(&c->pump, 10), 2);
+    assert_true(c->peer->snapshot);
+    assert_false(c->peer->snap_begun);
+    assert_true(c->peer->pending);
+    assert_false(b->snapshot);
+    assert_true(d->snapshot);
+    assert_false(d->snap_begun);
+    assert_string_equal(d->snap_after, "");
+    /* Nothing more below the same horizon; a peer not catching up is never touched. */
+    assert_int_equal(pump_horizon_raised(&c->pump, 10), 0);
+    b->syncing = false;
+    assert_int_equal(pump_horizon_raised(&c->pump, 100), 0);
+    assert_false(b->snapshot);
+}
+
 static void
 test_full_pipe_turns_fanout_into_catch_up(void **state)
 {
@@ -239,6 +272,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_catch_up_ends_at_head, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_pipe_turns_fanout_into_catch_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vanished_peer_loses_its_session, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_raised_horizon_turns_catch_up_into_snapshot, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
