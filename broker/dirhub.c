@@ -8,6 +8,7 @@
 #include "bstore.h"
 #include "clock.h"
 #include "dirdigest.h"
+#include "fields.h"
 #include "pbscan.h"
 #include "records.pb-c.h"
 #include "refnet_error.h"
@@ -333,10 +334,6 @@ dirhub_update_frame(store_t *store, MDB_txn *txn, uint64_t seq, uint8_t **frame,
     return rc;
 }
 
-/* DirRecord field numbers (records.proto) read by dirhub_owner without decoding the record. */
-#define DIRHUB_REC_AGENCY    2
-#define DIRHUB_REC_WITHDRAWN 3
-
 int
 dirhub_owner(store_t *store, MDB_txn *txn, const char *service_id, char *owner, bool *withdrawn)
 {
@@ -349,9 +346,10 @@ dirhub_owner(store_t *store, MDB_txn *txn, const char *service_id, char *owner, 
      * the record without decoding the service it carries. */
     int rc = store_get(txn, bstore_db(store, BSTORE_SERVICES), service_id, n, &val);
     if (!rc)
-        rc = pbscan_string(val.mv_data, val.mv_size, DIRHUB_REC_AGENCY, owner, WIRE_MAX_IDENT + 1);
+        rc = pbscan_string(val.mv_data, val.mv_size, FIELDS_DIR_RECORD_AGENCY, owner,
+                           WIRE_MAX_IDENT + 1);
     if (!rc) {
-        rc = pbscan_varint(val.mv_data, val.mv_size, DIRHUB_REC_WITHDRAWN, &gone);
+        rc = pbscan_varint(val.mv_data, val.mv_size, FIELDS_DIR_RECORD_WITHDRAWN, &gone);
         rc = rc == REFNET_ENOTFOUND ? 0 : rc;
     }
     if (rc == REFNET_ETOOLARGE)

@@ -8,6 +8,7 @@
 #include "broker_limits.h"
 #include "bstore.h"
 #include "clock.h"
+#include "fields.h"
 #include "log.h"
 #include "pairhold.h"
 #include "pbscan.h"
@@ -416,10 +417,6 @@ mailbox_owned_by(const mailbox_rec_t *rec, const char *agency)
     return rec->qkey_len == n + 9 && memcmp(rec->qkey, agency, n) == 0 && rec->qkey[n] == '\0';
 }
 
-/* QueuedMail field numbers (records.proto) read by mailbox_ack without decoding the record. */
-#define MAILBOX_QM_SENDER  2
-#define MAILBOX_QM_HANDOFF 5
-
 int
 mailbox_ack(mailbox_t *self,
             MDB_txn *txn,
@@ -443,10 +440,10 @@ mailbox_ack(mailbox_t *self,
     /* Only the sender and the handoff id are needed, not the envelope: read, not decoded. */
     rc = store_get(txn, mailbox_db(self, BSTORE_QUEUE), rec.qkey, rec.qkey_len, &val);
     if (!rc)
-        rc = pbscan_string(val.mv_data, val.mv_size, MAILBOX_QM_SENDER, out->receipt_to,
+        rc = pbscan_string(val.mv_data, val.mv_size, FIELDS_QUEUED_MAIL_SENDER, out->receipt_to,
                            sizeof out->receipt_to);
     if (!rc)
-        rc = pbscan_string(val.mv_data, val.mv_size, MAILBOX_QM_HANDOFF, out->handoff_id,
+        rc = pbscan_string(val.mv_data, val.mv_size, FIELDS_QUEUED_MAIL_HANDOFF_ID, out->handoff_id,
                            sizeof out->handoff_id);
     if (rc == REFNET_ETOOLARGE)
         rc = REFNET_EDECODE;

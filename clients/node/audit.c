@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fields.h"
 #include "log.h"
 #include "nodedb.h"
 #include "pbscan.h"
@@ -32,10 +33,9 @@ audit_hash(const Refnet__AuditEntry *e, uint8_t out[AUDIT_HASH_LEN])
     free(bytes);
 }
 
-/* AuditEntry.hash is field 14, the last one (records.proto): an entry's encoding is its
- * encoding with the hash empty, which is what the hash covers, followed by this field. */
-#define AUDIT_FIELD_HASH 14
-#define AUDIT_HASH_TAG   ((AUDIT_FIELD_HASH << 3) | 2) /* wire type 2: length-delimited */
+/* AuditEntry.hash is its last field (fields.h): an entry's encoding is its encoding with the
+ * hash empty, which is what the hash covers, followed by this field. */
+#define AUDIT_HASH_TAG ((FIELDS_AUDIT_ENTRY_HASH << 3) | 2) /* wire type 2: length-delimited */
 
 /* Copies the hash of entry `seq` into `prev` (zeros when it has none), reading the one field
  * in place. */
@@ -49,7 +49,7 @@ audit_prev_hash(MDB_txn *txn, const store_t *st, uint64_t seq, uint8_t prev[AUDI
     store_u64_key(key, seq);
     int rc = store_get(txn, store_db(st, NODEDB_AUDIT), key, sizeof key, &v);
     if (rc == 0) {
-        rc = pbscan_bytes(v.mv_data, v.mv_size, AUDIT_FIELD_HASH, &h, &hlen);
+        rc = pbscan_bytes(v.mv_data, v.mv_size, FIELDS_AUDIT_ENTRY_HASH, &h, &hlen);
         if (rc == REFNET_ENOTFOUND) {
             rc = 0; /* an entry without a hash chains on zeros, as its empty field did */
             hlen = 0;

@@ -7,6 +7,7 @@
 
 #include "dirindex.h"
 #include "dirsync.h"
+#include "fields.h"
 #include "log.h"
 #include "nodedb.h"
 #include "pbscan.h"
@@ -131,11 +132,6 @@ replica_get(MDB_txn *txn, const store_t *st, const char *id, pbuf_t **out)
     return 0;
 }
 
-/* DirRecord.withdrawn and DirRecord.service (records.proto), Service.name (refnet.proto). */
-#define REPLICA_REC_WITHDRAWN 3
-#define REPLICA_REC_SERVICE   4
-#define REPLICA_SVC_NAME      3
-
 int
 replica_service_name(MDB_txn *txn, const store_t *st, const char *id, char *out, size_t cap)
 {
@@ -146,15 +142,15 @@ replica_service_name(MDB_txn *txn, const store_t *st, const char *id, char *out,
     out[0] = '\0';
     int rc = store_get(txn, store_db(st, NODEDB_SERVICES), id, strlen(id), &v);
     if (!rc) {
-        rc = pbscan_varint(v.mv_data, v.mv_size, REPLICA_REC_WITHDRAWN, &gone);
+        rc = pbscan_varint(v.mv_data, v.mv_size, FIELDS_DIR_RECORD_WITHDRAWN, &gone);
         rc = rc == REFNET_ENOTFOUND ? 0 : rc;
     }
     if (!rc && gone)
         rc = REFNET_ENOTFOUND;
     if (!rc)
-        rc = pbscan_bytes(v.mv_data, v.mv_size, REPLICA_REC_SERVICE, &svc, &svc_len);
+        rc = pbscan_bytes(v.mv_data, v.mv_size, FIELDS_DIR_RECORD_SERVICE, &svc, &svc_len);
     if (!rc)
-        rc = pbscan_string(svc, svc_len, REPLICA_SVC_NAME, out, cap);
+        rc = pbscan_string(svc, svc_len, FIELDS_SERVICE_NAME, out, cap);
     return rc;
 }
 

@@ -5,3 +5,4 @@ refnet_unit_test(NAME test_validate SOURCES test_validate.c LIBS refnet_wire ref
 refnet_unit_test(NAME test_fsm SOURCES test_fsm.c LIBS refnet_wire)
 refnet_unit_test(NAME test_enums SOURCES test_enums.c LIBS refnet_wire)
 refnet_unit_test(NAME test_dirdigest SOURCES test_dirdigest.c LIBS refnet_wire)
+refnet_unit_test(NAME test_fields SOURCES test_fields.c LIBS refnet_wire)
