@@ -672,13 +672,11 @@ broker_early_receipts(
 static void
 broker_early_undo(broker_t *self, uint64_t mono)
 {
-    for (size_t i = 0; i < batch_mark(self->batch); i++) {
-        const batch_entry_t *e = batch_at(self->batch, i);
-        presence_peer_t *peer =
-            e->kind == BATCH_KICK && e->receipts ? presence_get(self->presence, e->agency) : NULL;
-        if (peer && peer->rid_len)
-            presence_restart(peer, mono);
-    }
+    broker_early_t early;
+    broker_early_collect(self, &early);
+    for (size_t j = 0; j < early.n; j++)
+        if (!early.stored[j] && early.peer[j]->rid_len)
+            presence_restart(early.peer[j], mono);
 }
 
 /* Drains up to BROKER_BATCH frames into one write transaction, sends the receipts it made,
