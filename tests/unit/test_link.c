@@ -464,6 +464,27 @@ start_session(t_t *t, bool batches)
     assert_true(link_connected(t->link));
 }
 
+/* Makes *env a Mail{receipt} to `to` about a new msg_id (`of`) that `recipient` received, for
+ * a handoff no node here knows; *mail and *r hold its parts. */
+static void
+receipt_mail(Refnet__Envelope *env,
+             Refnet__Mail *mail,
+             Refnet__Receipt *r,
+             uint8_t of[UID_MSGID_LEN],
+             const char *to,
+             const char *recipient)
+{
+    uid_msgid(of);
+    r->msg_id = (ProtobufCBinaryData){ UID_MSGID_LEN, of };
+    r->recipient = (char *)recipient;
+    r->handoff_id = (char *)"00000000-0000-4000-8000-000000000009";
+    mail->to = (char *)to;
+    mail->content_case = REFNET__MAIL__CONTENT_RECEIPT;
+    mail->receipt = r;
+    env->body_case = REFNET__ENVELOPE__BODY_MAIL;
+    env->mail = mail;
+}
+
 /* A delivery as the broker makes it: Mail{receipt} for a handoff this node does not know
  * (applied as a no-op, recorded as seen and acknowledged like any mail). */
 static uint8_t *
@@ -473,15 +494,7 @@ encode_delivery(uint8_t id[UID_MSGID_LEN], size_t *len)
     Refnet__Mail mail = REFNET__MAIL__INIT;
     Refnet__Receipt r = REFNET__RECEIPT__INIT;
     uint8_t of[UID_MSGID_LEN];
-    uid_msgid(of);
-    r.msg_id = (ProtobufCBinaryData){ UID_MSGID_LEN, of };
-    r.recipient = (char *)"lighthouse";
-    r.handoff_id = (char *)"00000000-0000-4000-8000-000000000009";
-    mail.to = (char *)"harbor";
-    mail.content_case = REFNET__MAIL__CONTENT_RECEIPT;
-    mail.receipt = &r;
-    env.body_case = REFNET__ENVELOPE__BODY_MAIL;
-    env.mail = &mail;
+    receipt_mail(&env, &mail, &r, of, "harbor", "lighthouse");
     return encode(&env, id, len);
 }
 
@@ -784,15 +797,7 @@ queue_mail(t_t *t, const char *to, uint8_t id[UID_MSGID_LEN])
     Refnet__Mail mail = REFNET__MAIL__INIT;
     Refnet__Receipt r = REFNET__RECEIPT__INIT;
     uint8_t of[UID_MSGID_LEN];
-    uid_msgid(of);
-    r.msg_id = (ProtobufCBinaryData){ UID_MSGID_LEN, of };
-    r.recipient = (char *)"harbor";
-    r.handoff_id = (char *)"00000000-0000-4000-8000-000000000009";
-    mail.to = (char *)to;
-    mail.content_case = REFNET__MAIL__CONTENT_RECEIPT;
-    mail.receipt = &r;
-    env.body_case = REFNET__ENVELOPE__BODY_MAIL;
-    env.mail = &mail;
+    receipt_mail(&env, &mail, &r, of, to, "harbor");
     MDB_txn *txn = nfx_begin(t->fx, false);
     assert_int_equal(outbox_add(txn, t->fx->st, &env, NULL, 1, id, NULL), 0);
     assert_int_equal(store_commit(&txn), 0);
