@@ -20,7 +20,7 @@ refnet_unit_test(NAME test_presence SOURCES test_presence.c LIBS refnet_broker_c
 refnet_unit_test(NAME test_pairhold SOURCES test_pairhold.c LIBS refnet_broker_core)
 refnet_unit_test(NAME test_setup SOURCES test_setup.c LIBS refnet_broker_core)
 refnet_unit_test(NAME test_pump SOURCES test_pump.c LIBS refnet_broker_core)
-refnet_unit_test(NAME test_broker_dispatch SOURCES test_broker_dispatch.c LIBS refnet_broker_core)
+refnet_unit_test(NAME test_dispatch SOURCES test_dispatch.c LIBS refnet_broker_core)
 refnet_unit_test(NAME test_sealkeys SOURCES test_sealkeys.c LIBS refnet_broker_core)
 refnet_unit_test(NAME test_bstore SOURCES test_bstore.c LIBS refnet_broker_core)
 refnet_unit_test(NAME test_counters SOURCES test_counters.c LIBS refnet_broker_core)

@@ -1,6 +1,6 @@
 # Unit tests of the client library (clients/lib) and the refnet CLI (clients/cli).
 find_package(Threads REQUIRED)
-refnet_unit_test(NAME test_refnet_client SOURCES test_refnet_client.c LIBS refnet Threads::Threads)
+refnet_unit_test(NAME test_client SOURCES test_client.c LIBS refnet Threads::Threads)
 refnet_unit_test(NAME test_refnet_admin SOURCES test_refnet_admin.c LIBS refnet Threads::Threads)
 refnet_unit_test(NAME test_cli_args SOURCES test_cli_args.c LIBS refnet_cli_core)
 refnet_unit_test(NAME test_cli_command SOURCES test_cli_command.c LIBS refnet_cli_core)
