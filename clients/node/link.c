@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "log.h"
@@ -61,7 +62,6 @@ struct link {
     zcert_t *cert;       /* borrowed */
     uint64_t rebuild_at; /* 0, or when to rebuild the sockets (monotonic ms) */
     bool said_bye;       /* the broker said Bye: disconnected until rebuild_at */
-    uint64_t rebuilds;   /* sockets built so far, to name each monitor endpoint uniquely */
     const char *agency;
     int heartbeat_ms;
     bool welcomed;
@@ -96,6 +96,9 @@ link_set_options(zsock_t *s, int heartbeat_ms)
     zsock_set_heartbeat_ttl(s, NODE_LIVENESS * heartbeat_ms);
 }
 
+/* Monitor endpoints made in this process (link_open_sockets). */
+static atomic_uint_fast64_t link_monitors;
+
 /* Creates the DEALER and its monitor and starts connecting. Returns 0, REFNET_EINVAL or
  * REFNET_EIO; on failure the half-made sockets are left for link_close_sockets. */
 static int
@@ -109,9 +112,10 @@ link_open_sockets(link_t *self)
     zcert_apply(self->cert, self->dealer);
     zsock_set_curve_serverkey(self->dealer, self->server_key);
     link_set_options(self->dealer, self->heartbeat_ms);
-    /* A rebuilt link gets a new monitor endpoint: the old one may still be unbinding. */
-    snprintf(monitor_ep, sizeof monitor_ep, "inproc://refnet-node-link-%p-%llu", (void *)self,
-             (unsigned long long)self->rebuilds++);
+    /* Every socket pair gets a monitor endpoint of its own in the process: a rebuilt link's
+     * old one, or a destroyed link's at the same address, may still be unbinding. */
+    snprintf(monitor_ep, sizeof monitor_ep, "inproc://refnet-node-link-%llu",
+             (unsigned long long)atomic_fetch_add(&link_monitors, 1));
     if (zmq_socket_monitor(zsock_resolve(self->dealer), monitor_ep, LINK_EVENTS) != 0 ||
         zsock_connect(self->monitor, "%s", monitor_ep) != 0)
         return REFNET_EIO;
