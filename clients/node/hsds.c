@@ -262,6 +262,19 @@ hsds_copy_row(const hsds_table_t *t, json_t *row, const char *where, json_t **ou
     return 0;
 }
 
+/* A record must fit the store's record limit once encoded. */
+static int
+hsds_check_size(json_t *row, const char *where, char *why)
+{
+    char *text = json_dumps(row, JSON_COMPACT);
+    size_t len = text ? strlen(text) : 0;
+    free(text);
+    if (len > HSDS_MAX_RECORD)
+        return hsds_fail(why, REFNET_EINVAL, "%s: the record is over %d bytes", where,
+                         HSDS_MAX_RECORD);
+    return 0;
+}
+
 /* True when the row names another organization than ours. */
 static bool
 hsds_foreign(const hsds_batch_t *self, const char *table, json_t *row, const char **org)
@@ -305,13 +318,26 @@ hsds_batch_put(hsds_batch_t *self,
         json_object_set_new(self->tables, table, rows);
     }
     json_t *old = json_object_get(rows, id);
+    if (old) {
+        /* A later row of the same id fills in or overrides fields; the merged row must pass
+         * what each row passed alone (a later `available` against an earlier `maximum`), and
+         * when it does not, the earlier row stays as it was. */
+        json_t *merged = json_copy(old);
+        json_object_update(merged, copy);
+        json_decref(copy);
+        int rc = hsds_check_capacity(hsds_schema_table(table), merged, where, why);
+        if (rc == 0)
+            rc = hsds_check_size(merged, where, why);
+        if (rc != 0) {
+            json_decref(merged);
+            return rc;
+        }
+        json_object_set_new(rows, id, merged);
+    }
     /* nocheck: `where` may hold a file name that is not UTF-8; it is never dumped. */
     json_object_set_new(self->known, key, json_string_nocheck(where));
-    if (old) {
-        json_object_update(old, copy);
-        json_decref(copy);
+    if (old)
         return 0;
-    }
     if (self->n >= HSDS_MAX_RECORDS) {
         json_decref(copy);
         return hsds_fail(why, REFNET_ETOOLARGE, "an import holds at most %d records",
@@ -336,15 +362,11 @@ hsds_batch_add_row(hsds_batch_t *self, const char *table, json_t *row, const cha
     if (!id || !uid_is_uuid(id))
         return hsds_fail(why, REFNET_EINVAL, "%s field id: must be a UUID", where);
     int rc = hsds_copy_row(t, row, where, &copy, why);
-    if (rc != 0)
-        return rc;
-    char *text = json_dumps(copy, JSON_COMPACT);
-    size_t len = text ? strlen(text) : 0;
-    free(text);
-    if (len > HSDS_MAX_RECORD) {
+    if (rc == 0)
+        rc = hsds_check_size(copy, where, why);
+    if (rc != 0) {
         json_decref(copy);
-        return hsds_fail(why, REFNET_EINVAL, "%s: the record is over %d bytes", where,
-                         HSDS_MAX_RECORD);
+        return rc;
     }
     if (hsds_foreign(self, table, copy, &org)) {
         hsds_refuse(self, table, id, org);

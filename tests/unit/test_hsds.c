@@ -279,9 +279,19 @@ test_capacity_rows(void **state)
                          "{\"id\":\"" UNIT "\",\"name\":\"a unit name far longer than the wire\"}",
                          why),
                      REFNET_EINVAL);
+    /* A later row of the same id is checked merged with the earlier one: its `available`
+     * against the earlier `maximum`. */
+    why[0] = '\0';
+    assert_int_equal(add(b, "service_capacity", "{\"id\":\"" CAP "\",\"available\":480}", why),
+                     REFNET_EINVAL);
+    assert_non_null(strstr(why, "480 is more than the maximum 10"));
     /* The good rows are untouched by the refused ones. */
     json_t *r = json_object_get(hsds_batch_rows(b, "service_capacity"), CAP);
     assert_int_equal(json_integer_value(json_object_get(r, "available")), 3);
+    assert_int_equal(add(b, "service_capacity", "{\"id\":\"" CAP "\",\"available\":9}", why), 0);
+    r = json_object_get(hsds_batch_rows(b, "service_capacity"), CAP);
+    assert_int_equal(json_integer_value(json_object_get(r, "available")), 9);
+    assert_int_equal(json_integer_value(json_object_get(r, "maximum")), 10);
     hsds_batch_destroy(&b);
 }
 
